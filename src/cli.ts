@@ -1,0 +1,102 @@
+/**
+ * Builds the commander program and maps errors to exit codes: 0 ok, 1 error, 2 usage.
+ * This is the only place that decides an exit code; nothing calls process.exit.
+ */
+import { Command, CommanderError } from 'commander';
+import { resolveHome } from './config.js';
+import { createDeps, type Deps } from './deps.js';
+import { NotifyError } from './errors.js';
+import { processIO, type IO } from './io.js';
+import { systemClock, type Clock } from './core/time.js';
+import { register as registerInit } from './commands/init.js';
+import { register as registerConfig } from './commands/config/index.js';
+import { register as registerUsers } from './commands/users/index.js';
+import { register as registerDevices } from './commands/devices/index.js';
+import { register as registerPrefs } from './commands/prefs/index.js';
+import { register as registerTemplates } from './commands/templates/index.js';
+import { register as registerSegments } from './commands/segments/index.js';
+
+/** What every verb's register() receives: a way to turn its handler into a commander action. */
+export interface Ctx {
+  action<A extends unknown[]>(fn: (deps: Deps, ...args: A) => Promise<void>): (...args: A) => Promise<void>;
+}
+
+export interface MainOptions {
+  io?: IO;
+  clock?: Clock;
+}
+
+const EXAMPLES = `
+Examples:
+  $ notify init --yes
+  $ notify users import users.csv
+  $ notify templates create --file promo.yaml
+  $ notify segments create korea --where "country = 'KR' and has email"
+  $ notify send --template promo --segment korea
+  $ notify daemon start
+
+Environment:
+  NOTIFY_HOME   home directory (default ~/.notify); --home wins
+  NO_COLOR      turn colour off`;
+
+export function buildProgram(ctx: Ctx, io: IO): Command {
+  const program = new Command('notify')
+    .description('Self-hosted multi-channel notifications: users, templates, segments, sends and the dispatch daemon.')
+    .option('--home <dir>', 'home directory (default: $NOTIFY_HOME or ~/.notify)')
+    .option('--debug', 'show stack traces on errors')
+    .addHelpText('after', EXAMPLES)
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride()
+    .showSuggestionAfterError(true);
+  program.helpCommand(true);
+  registerInit(program, ctx);
+  registerConfig(program, ctx);
+  registerUsers(program, ctx);
+  registerDevices(program, ctx);
+  registerPrefs(program, ctx);
+  registerTemplates(program, ctx);
+  registerSegments(program, ctx);
+  return program;
+}
+
+export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
+  const io = options.io ?? processIO();
+  const clock = options.clock ?? systemClock;
+  let deps: Deps | undefined;
+  let program: Command | undefined;
+  const ctx: Ctx = {
+    action: (fn) => async (...args) => {
+      const opts = program!.opts<{ home?: string; debug?: boolean }>();
+      deps = createDeps({ io, clock, home: resolveHome(opts.home, io.env), debug: Boolean(opts.debug) });
+      await fn(deps, ...args);
+    },
+  };
+  program = buildProgram(ctx, io);
+  const debug = argv.includes('--debug');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    return reportError(err, io, debug);
+  } finally {
+    await deps?.close().catch(() => undefined);
+  }
+}
+
+function reportError(err: unknown, io: IO, debug: boolean): number {
+  if (err instanceof CommanderError) {
+    // Commander has already printed its one line (or the help / version text).
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    if (err.code === 'commander.executeSubCommandAsync') return err.exitCode;
+    return 2;
+  }
+  if (err instanceof NotifyError) {
+    io.stderr.write(`error: ${err.message}\n`);
+    if (debug && err.stack) io.stderr.write(err.stack + '\n');
+    return err.exitCode;
+  }
+  const e = err as Error;
+  io.stderr.write(`error: ${e?.message ?? String(err)}${debug ? '' : ' (run with --debug for details)'}\n`);
+  if (debug && e?.stack) io.stderr.write(e.stack + '\n');
+  return 1;
+}

@@ -1,0 +1,6 @@
+import type { Command } from 'commander';
+import type { Ctx } from '../../cli.js';
+
+export function register(program: Command, _ctx: Ctx): void {
+  program.command('segments').description('(segments commands)');
+}

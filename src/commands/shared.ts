@@ -1,0 +1,46 @@
+/** Small helpers every verb uses to read flags and confirm destructive work. */
+import { InvalidArgumentError } from 'commander';
+import type { Deps } from '../deps.js';
+import { UsageError } from '../errors.js';
+
+/** For repeatable flags: `--data a=1 --data b=2`. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number.');
+  return n;
+}
+
+/** Parses repeated `k=v` pairs into an object; values are JSON when they parse as JSON. */
+export function parsePairs(pairs: string[], flag = '--data'): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`${flag} "${pair}" is not key=value (for example ${flag} product=shoes)`);
+    const key = pair.slice(0, eq);
+    const raw = pair.slice(eq + 1);
+    let value: unknown = raw;
+    if (/^(-?\d+(\.\d+)?|true|false|null|\[.*\]|\{.*\})$/s.test(raw)) {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        value = raw;
+      }
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * Destructive commands confirm on a terminal and refuse without --yes otherwise.
+ * Returns false when the person said no.
+ */
+export async function confirmDestructive(deps: Deps, yes: boolean | undefined, question: string): Promise<boolean> {
+  if (yes) return true;
+  if (!deps.io.inIsTTY || !deps.io.isTTY) throw new UsageError(`${question.replace(/\?$/, '')}: refusing without --yes when not on a terminal`);
+  return deps.prompter.confirm(question, false);
+}

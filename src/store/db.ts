@@ -1,0 +1,98 @@
+/**
+ * Opens the SQLite database: WAL, foreign keys, busy timeout, and the numbered migrations in
+ * ./migrations applied forward-only inside a transaction. A database written by a newer notify is refused.
+ */
+import { chmodSync, existsSync, readdirSync, readFileSync, closeSync, openSync, readSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type BetterSqlite3 from 'better-sqlite3';
+import { ConfigError } from '../errors.js';
+
+export type Database = BetterSqlite3.Database;
+
+const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d+_.+\.sql$/.test(f))
+    .map((f) => ({ version: Number(f.split('_')[0]), name: f, sql: readFileSync(join(dir, f), 'utf8') }))
+    .sort((a, b) => a.version - b.version);
+}
+
+function looksLikeSqlite(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const header = Buffer.alloc(16);
+    const n = readSync(fd, header, 0, 16, 0);
+    return n === 0 || header.toString('latin1', 0, 15) === 'SQLite format 3';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface OpenOptions {
+  /** Open without applying migrations and without creating the file. */
+  readonly?: boolean;
+  /** Milliseconds to wait for a lock before failing. Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+export function openDatabase(path: string, options: OpenOptions = {}): Database {
+  const require = createRequire(import.meta.url);
+  const Sqlite = require('better-sqlite3') as typeof BetterSqlite3;
+  const existed = existsSync(path);
+  if (existed && !looksLikeSqlite(path)) throw new ConfigError(`${path} is not a SQLite database: point "database" in config.json at the right file`);
+  let db: Database;
+  try {
+    db = new Sqlite(path, { readonly: options.readonly ?? false, timeout: options.busyTimeoutMs ?? 5000 });
+  } catch (err) {
+    throw new ConfigError(`cannot open ${path}: ${(err as Error).message}`);
+  }
+  if (!existed) chmodSync(path, 0o600);
+  try {
+    if (!options.readonly) db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('cache_size = -65536');
+    db.pragma('temp_store = MEMORY');
+    if (!options.readonly) migrate(db, path);
+  } catch (err) {
+    db.close();
+    throw translateSqliteError(err, path);
+  }
+  return db;
+}
+
+export function migrate(db: Database, path: string, migrations = readMigrations()): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (current > latest) {
+    throw new ConfigError(`${path} was written by a newer notify (schema ${current}, this one knows ${latest}): upgrade notify`);
+  }
+  const pending = migrations.filter((m) => m.version > current);
+  if (pending.length === 0) return;
+  db.transaction(() => {
+    for (const m of pending) {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }
+  }).immediate();
+}
+
+/** Turns SQLite's errors about the file itself into one-line ConfigErrors; passes others through. */
+export function translateSqliteError(err: unknown, path: string): unknown {
+  const code = (err as { code?: string }).code ?? '';
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return new ConfigError(`${path} is locked by another process: try again, or stop the process holding it`);
+  if (code === 'SQLITE_READONLY' || code.startsWith('SQLITE_READONLY')) return new ConfigError(`${path} is read-only: check the file's permissions and owner`);
+  if (code === 'SQLITE_NOTADB') return new ConfigError(`${path} is not a SQLite database: point "database" in config.json at the right file`);
+  if (code === 'SQLITE_CANTOPEN') return new ConfigError(`cannot open ${path}: check that its directory exists and is writable`);
+  if (code === 'SQLITE_CORRUPT') return new ConfigError(`${path} is corrupt: restore it from a backup`);
+  return err;
+}
