@@ -75,3 +75,28 @@ export interface Device {
   createdAt: string;
   updatedAt: string;
 }
+
+/** What a template renders to on each channel; adapters turn these into provider payloads. */
+export interface RenderedPush {
+  title: string;
+  body: string;
+  /** Custom key/value data delivered to the app (string values, as FCM requires). */
+  data: Record<string, string>;
+  url?: string;
+  sound?: string;
+  badge?: number;
+  collapseKey?: string;
+}
+
+export interface RenderedSms {
+  body: string;
+}
+
+export interface RenderedEmail {
+  subject: string;
+  html?: string;
+  /** Always present: derived from the HTML when the template has none. */
+  text: string;
+}
+
+export type RenderedContent = RenderedPush | RenderedSms | RenderedEmail;
