@@ -15,6 +15,10 @@ import { register as registerDevices } from './commands/devices/index.js';
 import { register as registerPrefs } from './commands/prefs/index.js';
 import { register as registerTemplates } from './commands/templates/index.js';
 import { register as registerSegments } from './commands/segments/index.js';
+import { register as registerSend } from './commands/send.js';
+import { register as registerDaemon } from './commands/daemon/index.js';
+import { register as registerTop } from './commands/top.js';
+import { register as registerLog } from './commands/log.js';
 
 /** What every verb's register() receives: a way to turn its handler into a commander action. */
 export interface Ctx {
@@ -56,6 +60,10 @@ export function buildProgram(ctx: Ctx, io: IO): Command {
   registerPrefs(program, ctx);
   registerTemplates(program, ctx);
   registerSegments(program, ctx);
+  registerSend(program, ctx);
+  registerDaemon(program, ctx);
+  registerTop(program, ctx);
+  registerLog(program, ctx);
   return program;
 }
 

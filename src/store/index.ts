@@ -10,6 +10,7 @@ import { PreferenceStore } from './prefs.js';
 import { TemplateStore } from './templates.js';
 import { SegmentStore } from './segments.js';
 import { OutboxStore } from './outbox.js';
+import { NotificationStore } from './notifications.js';
 
 export class Store {
   readonly users: UserStore;
@@ -18,6 +19,7 @@ export class Store {
   readonly templates: TemplateStore;
   readonly segments: SegmentStore;
   readonly outbox: OutboxStore;
+  readonly notifications: NotificationStore;
   private closed = false;
 
   constructor(readonly db: Database, readonly clock: Clock, readonly path: string) {
@@ -27,6 +29,7 @@ export class Store {
     this.templates = new TemplateStore(db, clock);
     this.segments = new SegmentStore(db, clock);
     this.outbox = new OutboxStore(db, clock);
+    this.notifications = new NotificationStore(db, clock);
   }
 
   /** Runs `fn` in one transaction (BEGIN IMMEDIATE). */

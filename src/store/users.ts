@@ -135,4 +135,9 @@ export class UserStore {
     const sql = `SELECT count(*) FROM users u ${where ? `WHERE (${where.sql})` : ''}`;
     return this.db.prepare(sql).pluck().get(...(where?.params ?? [])) as number;
   }
+
+  /** The ids among these that are not users. */
+  async missing(ids: string[]): Promise<string[]> {
+    return this.db.prepare(`SELECT value FROM json_each(?) WHERE value NOT IN (SELECT id FROM users)`).pluck().all(JSON.stringify(ids)) as string[];
+  }
 }

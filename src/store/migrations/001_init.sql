@@ -107,10 +107,22 @@ CREATE TABLE notifications (
   app_id           TEXT,
   send_at          INTEGER,
   counts           TEXT NOT NULL DEFAULT '{}',
+  -- Fan-out progress: the last user id whose deliveries are written; resumable after a crash.
+  fanout_after     TEXT,
+  fanout_owner     TEXT,
+  fanout_until     INTEGER,
   created_at       INTEGER NOT NULL,
   updated_at       INTEGER NOT NULL
 );
 CREATE INDEX notifications_created ON notifications(created_at);
+CREATE INDEX notifications_status ON notifications(status);
+
+-- The explicit audience of a notification sent to a list of users (not a segment).
+CREATE TABLE notification_recipients (
+  notification_id TEXT NOT NULL,
+  user_id         TEXT NOT NULL,
+  PRIMARY KEY (notification_id, user_id)
+) WITHOUT ROWID;
 
 CREATE TABLE deliveries (
   id              INTEGER PRIMARY KEY,

@@ -1,0 +1,142 @@
+/** `notify daemon start`: runs the dispatch daemon in the foreground (for systemd), or detached. */
+import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import type { Ctx } from '../../cli.js';
+import type { Deps } from '../../deps.js';
+import { ConfigError } from '../../errors.js';
+import { PROVIDERS } from '../../core/types.js';
+import { logPath, pidPath, readStatus } from '../../daemon/client.js';
+
+export interface StartOptions {
+  detach?: boolean;
+  /** pino level: debug, info, warn, error. Default info. */
+  logLevel?: string;
+}
+
+export interface StartResult {
+  pid: number;
+  logFile?: string;
+}
+
+const EXAMPLES = `
+Runs in the foreground and logs JSON lines to stdout (for systemd or a terminal). The first SIGTERM or
+SIGINT stops claiming and drains in-flight sends; signals in the next 3 seconds are ignored; one after
+that forces an exit.
+
+Examples:
+  $ notify daemon start
+  $ notify daemon start --detach        # background; pid in <home>/daemon.pid, log in <home>/daemon.log
+  $ notify daemon start --log-level debug`;
+
+export function register(parent: Command, ctx: Ctx): void {
+  parent.command('start')
+    .description('run the dispatch daemon')
+    .option('--detach', 'run in the background with a pid file and a log file in the home')
+    .option('--log-level <level>', 'debug, info, warn or error (default info)')
+    .addHelpText('after', EXAMPLES)
+    .action(ctx.action(async (deps, opts: StartOptions) => {
+      if (opts.detach) {
+        const r = await detach(opts, deps);
+        deps.io.stdout.write(`Started daemon (pid ${r.pid}); log: ${r.logFile}\n`);
+        return;
+      }
+      const controller = new AbortController();
+      let firstSignalAt = 0;
+      const onSignal = (sig: NodeJS.Signals) => {
+        const now = Date.now();
+        if (!firstSignalAt) {
+          firstSignalAt = now;
+          controller.abort(sig);
+        } else if (now - firstSignalAt > 3000) {
+          deps.io.stderr.write(`${sig} again: forcing exit\n`);
+          process.exit(1);
+        }
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      try {
+        await run(opts, deps, controller.signal);
+      } finally {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      }
+    }));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The pid in the pid file when that process is alive. */
+export function runningPid(home: string): number | undefined {
+  const file = pidPath(home);
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
+}
+
+/** Runs until `signal` aborts; then drains and returns. */
+export async function run(options: StartOptions, deps: Deps, signal: AbortSignal): Promise<StartResult> {
+  const { home } = deps;
+  const config = await deps.config();
+  const existing = runningPid(home);
+  if (existing && existing !== process.pid) throw new ConfigError(`a daemon is already running for ${home} (pid ${existing}): stop it with "notify daemon stop"`);
+  const store = await deps.store();
+  const [{ Daemon }, { Renderer }, { StatusServer }, { createLogger }] = await Promise.all([
+    import('../../daemon/daemon.js'), import('../../daemon/render.js'), import('../../daemon/status-server.js'), import('../../daemon/logger.js'),
+  ]);
+  const logger = createLogger({ level: options.logLevel });
+  const daemon = new Daemon({ home, config, store, clock: deps.clock, logger, renderer: new Renderer(store) });
+  const status = new StatusServer(home, daemon);
+  await status.start();
+  writeFileSync(pidPath(home), `${process.pid}\n`, { mode: 0o600 });
+  const onLog = PROVIDERS.filter((p) => config.channels[p].provider === 'log');
+  try {
+    await daemon.start();
+    logger.info({ owner: daemon.owner, home, database: store.path }, 'daemon started');
+    if (onLog.length) {
+      logger.warn({ providers: onLog, directory: `${home}/log` }, `channels on the log provider write deliveries to files instead of sending: ${onLog.join(', ')}`);
+    }
+    if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    logger.info({ signal: String(signal.reason ?? '') }, 'stopping: no new claims; draining in-flight sends');
+  } finally {
+    await daemon.stop();
+    await status.close().catch(() => undefined);
+    try {
+      if (runningPid(home) === process.pid) unlinkSync(pidPath(home));
+    } catch {
+      // Gone already.
+    }
+    logger.info({}, 'daemon stopped');
+  }
+  return { pid: process.pid };
+}
+
+/** Starts `notify daemon start` in the background and waits until it answers on its socket. */
+export async function detach(options: StartOptions, deps: Deps): Promise<StartResult> {
+  const { home } = deps;
+  await deps.config();
+  const existing = runningPid(home);
+  if (existing) throw new ConfigError(`a daemon is already running for ${home} (pid ${existing}): stop it with "notify daemon stop"`);
+  const bin = fileURLToPath(new URL('../../../../bin/notify.js', import.meta.url));
+  const log = openSync(logPath(home), 'a', 0o600);
+  const args = [bin, '--home', home, 'daemon', 'start', ...(options.logLevel ? ['--log-level', options.logLevel] : [])];
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: deps.io.env });
+  closeSync(log);
+  let exited: number | null = null;
+  child.on('exit', (code) => (exited = code ?? 1));
+  child.unref();
+  for (let i = 0; i < 200; i++) {
+    if (exited !== null) throw new ConfigError(`the daemon exited at start (code ${exited}): see ${logPath(home)}`);
+    if (await readStatus(home, 200)) return { pid: child.pid!, logFile: logPath(home) };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new ConfigError(`the daemon did not answer within 10 s: see ${logPath(home)}`);
+}

@@ -1,0 +1,331 @@
+/**
+ * Notifications (requests) and their fan-out into deliveries. Fan-out is set-based SQL
+ * (INSERT ... SELECT) in short batched transactions over the audience in user-id order, so a daemon's
+ * claims never wait long, and a crashed fan-out resumes from `fanout_after`.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Database } from './db.js';
+import type { Clock } from '../core/time.js';
+import type { Channel, SkipReason } from '../core/types.js';
+import type { SqlFilter } from './users.js';
+import { NotFoundError } from '../errors.js';
+
+export type NotificationStatus = 'scheduled' | 'fanning' | 'active' | 'paused' | 'canceled' | 'done';
+
+export interface NotificationRow {
+  id: string;
+  eventId: string | null;
+  template: string;
+  templateVersion: number;
+  category: string;
+  priority: number;
+  data: Record<string, unknown>;
+  audience: { segment: string } | { users: number };
+  channels: Channel[];
+  isCampaign: boolean;
+  status: NotificationStatus;
+  source: string;
+  appId: string | null;
+  sendAt: number | null;
+  counts: NotificationCounts;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NotificationCounts {
+  /** Deliveries written, by channel and status. */
+  deliveries?: Record<string, Record<string, number>>;
+  /** Skipped deliveries by reason. */
+  skipped?: Partial<Record<SkipReason, number>>;
+  /** Users in the audience with no address on an explicitly requested channel, by channel. */
+  noAddress?: Partial<Record<Channel, number>>;
+  /** Users in the audience. */
+  audience?: number;
+}
+
+export interface NotificationInput {
+  eventId?: string;
+  template: string;
+  templateVersion: number;
+  category: string;
+  priority: number;
+  data: Record<string, unknown>;
+  audience: { segment: string } | { users: string[] };
+  channels: Channel[];
+  source: string;
+  appId?: string;
+  sendAt?: number;
+  /** 'scheduled' waits for the daemon; 'fanning' is fanned out by the caller now. */
+  status: 'scheduled' | 'fanning';
+}
+
+/** What a fan-out needs besides the notification: compiled filters from the other stores and config. */
+export interface FanoutPlan {
+  /** The segment's filter over `u`; ignored for user-list notifications. */
+  segment?: SqlFilter;
+  /** Per channel: true when u is opted in to the notification's category there. */
+  optIn: Partial<Record<Channel, SqlFilter>>;
+  /** Notifications of this category a person may receive per 24 h; undefined = uncapped. */
+  capPerDay?: number;
+  /** Count users without an address on each channel (when channels were asked for explicitly). */
+  countNoAddress: boolean;
+  /** Users per transaction. Default 5000. */
+  batchSize?: number;
+  /** Dry runs only: the explicit audience (no recipients table rows exist yet). */
+  users?: string[];
+}
+
+interface NotificationDbRow {
+  id: string; event_id: string | null; template: string; template_version: number; category: string; priority: number;
+  data: string; audience: string; channels: string; is_campaign: number; status: NotificationStatus; source: string;
+  app_id: string | null; send_at: number | null; counts: string; created_at: number; updated_at: number;
+  fanout_after: string | null;
+}
+
+function toNotification(r: NotificationDbRow): NotificationRow {
+  return {
+    id: r.id, eventId: r.event_id, template: r.template, templateVersion: r.template_version, category: r.category,
+    priority: r.priority, data: JSON.parse(r.data), audience: JSON.parse(r.audience), channels: JSON.parse(r.channels),
+    isCampaign: r.is_campaign === 1, status: r.status, source: r.source, appId: r.app_id, sendAt: r.send_at,
+    counts: JSON.parse(r.counts), createdAt: r.created_at, updatedAt: r.updated_at,
+  };
+}
+
+export function newNotificationId(): string {
+  return 'n_' + randomBytes(10).toString('base64url');
+}
+
+const PROVIDER_OF_PLATFORM = `CASE d.platform WHEN 'ios' THEN 'apns' WHEN 'android' THEN 'fcm' ELSE 'webpush' END`;
+
+export class NotificationStore {
+  constructor(private db: Database, private clock: Clock) {}
+
+  /**
+   * Records a notification. With an event id already used, nothing is written and the first
+   * notification is returned with `deduplicated: true` — also when several processes race.
+   */
+  async create(input: NotificationInput): Promise<{ notification: NotificationRow; deduplicated: boolean }> {
+    const now = this.clock.now();
+    const id = newNotificationId();
+    const isCampaign = 'segment' in input.audience;
+    const audience = 'segment' in input.audience ? { segment: input.audience.segment } : { users: input.audience.users.length };
+    const inserted = this.db.transaction(() => {
+      const r = this.db.prepare(`INSERT INTO notifications (id, event_id, template, template_version, category, priority, data, audience,
+          channels, is_campaign, status, source, app_id, send_at, counts, created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?) ON CONFLICT (event_id) DO NOTHING`).run(
+        id, input.eventId ?? null, input.template, input.templateVersion, input.category, input.priority,
+        JSON.stringify(input.data), JSON.stringify(audience), JSON.stringify(input.channels), isCampaign ? 1 : 0,
+        input.status, input.source, input.appId ?? null, input.sendAt ?? null, now, now);
+      if (r.changes === 0) return false;
+      if ('users' in input.audience) {
+        const add = this.db.prepare('INSERT OR IGNORE INTO notification_recipients (notification_id, user_id) VALUES (?, ?)');
+        for (const userId of input.audience.users) add.run(id, userId);
+      }
+      return true;
+    }).immediate();
+    if (!inserted) {
+      const first = this.db.prepare('SELECT * FROM notifications WHERE event_id = ?').get(input.eventId) as NotificationDbRow;
+      return { notification: toNotification(first), deduplicated: true };
+    }
+    return { notification: (await this.get(id))!, deduplicated: false };
+  }
+
+  async get(id: string): Promise<NotificationRow | undefined> {
+    const row = this.db.prepare('SELECT * FROM notifications WHERE id = ?').get(id) as NotificationDbRow | undefined;
+    return row && toNotification(row);
+  }
+
+  async require(id: string): Promise<NotificationRow> {
+    const n = await this.get(id);
+    if (!n) throw new NotFoundError(`no notification "${id}": see "notify log" or "notify campaigns list"`);
+    return n;
+  }
+
+  async byEventId(eventId: string): Promise<NotificationRow | undefined> {
+    const row = this.db.prepare('SELECT * FROM notifications WHERE event_id = ?').get(eventId) as NotificationDbRow | undefined;
+    return row && toNotification(row);
+  }
+
+  async getMany(ids: string[]): Promise<NotificationRow[]> {
+    if (ids.length === 0) return [];
+    const rows = this.db.prepare(`SELECT * FROM notifications WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as NotificationDbRow[];
+    return rows.map(toNotification);
+  }
+
+  async list(options: { campaignsOnly?: boolean; status?: NotificationStatus[]; limit?: number } = {}): Promise<NotificationRow[]> {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    if (options.campaignsOnly) clauses.push('is_campaign = 1');
+    if (options.status?.length) {
+      clauses.push(`status IN (SELECT value FROM json_each(?))`);
+      params.push(JSON.stringify(options.status));
+    }
+    const rows = this.db.prepare(`SELECT * FROM notifications ${clauses.length ? 'WHERE ' + clauses.join(' AND ') : ''}
+      ORDER BY created_at DESC LIMIT ?`).all(...params, options.limit ?? 50) as NotificationDbRow[];
+    return rows.map(toNotification);
+  }
+
+  private audienceFilter(n: NotificationRow, plan: FanoutPlan): SqlFilter {
+    if ('segment' in n.audience) return plan.segment ?? { sql: '1', params: [] };
+    if (plan.users) return { sql: 'u.id IN (SELECT value FROM json_each(?))', params: [JSON.stringify(plan.users)] };
+    return { sql: 'u.id IN (SELECT user_id FROM notification_recipients WHERE notification_id = ?)', params: [n.id] };
+  }
+
+  /**
+   * The SELECT that yields one channel's deliveries for users in (after, upto]: every column of
+   * `deliveries` it writes, with the skip reason decided in SQL.
+   */
+  private channelSelect(n: NotificationRow, channel: Channel, plan: FanoutPlan, range: { after: string | null; upto: string | null }): SqlFilter {
+    const audience = this.audienceFilter(n, plan);
+    const optIn = plan.optIn[channel] ?? { sql: '1', params: [] };
+    const params: unknown[] = [];
+    const rangeSql: string[] = [];
+    if (range.after !== null) rangeSql.push('u.id > ?');
+    if (range.upto !== null) rangeSql.push('u.id <= ?');
+    const capSql = plan.capPerDay === undefined ? 'NULL' : `CASE WHEN (SELECT count(DISTINCT d2.notification_id) FROM deliveries d2
+        WHERE d2.user_id = u.id AND d2.category = ? AND d2.created_at > ? AND d2.status NOT IN ('skipped', 'canceled')
+        AND d2.notification_id != ?) >= ? THEN 'frequency-capped' END`;
+    const capParams = plan.capPerDay === undefined ? [] : [n.category, this.clock.now() - 86_400_000, n.id, plan.capPerDay];
+    let from: string;
+    let cols: string;
+    let reason: string;
+    const reasonParams: unknown[] = [];
+    if (channel === 'push') {
+      from = 'users u JOIN devices d ON d.user_id = u.id AND d.active = 1';
+      cols = `'push' AS channel, ${PROVIDER_OF_PLATFORM} AS provider, d.id AS device_id, d.token AS address`;
+      reason = `CASE WHEN NOT (${optIn.sql}) THEN 'opted-out' ELSE ${capSql} END`;
+      reasonParams.push(...optIn.params, ...capParams);
+    } else {
+      const col = channel === 'email' ? 'u.email' : 'u.phone';
+      from = `users u LEFT JOIN suppressions s ON s.channel = '${channel}' AND s.address = ${col}`;
+      cols = `'${channel}' AS channel, '${channel}' AS provider, NULL AS device_id, ${col} AS address`;
+      reason = `CASE WHEN NOT (${optIn.sql}) THEN 'opted-out' WHEN s.address IS NOT NULL THEN 'suppressed' ELSE ${capSql} END`;
+      reasonParams.push(...optIn.params, ...capParams);
+      rangeSql.push(`${col} IS NOT NULL AND ${col} != ''`);
+    }
+    params.push(...reasonParams);
+    if (range.after !== null) params.push(range.after);
+    if (range.upto !== null) params.push(range.upto);
+    params.push(...audience.params);
+    const sql = `SELECT u.id AS user_id, ${cols}, ${reason} AS skip_reason FROM ${from}
+      WHERE ${[...rangeSql, `(${audience.sql})`].join(' AND ')}`;
+    return { sql, params };
+  }
+
+  private noAddressCount(n: NotificationRow, channel: Channel, plan: FanoutPlan, range: { after: string | null; upto: string | null }): number {
+    const audience = this.audienceFilter(n, plan);
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    if (range.after !== null) { clauses.push('u.id > ?'); params.push(range.after); }
+    if (range.upto !== null) { clauses.push('u.id <= ?'); params.push(range.upto); }
+    clauses.push(channel === 'push' ? 'NOT EXISTS (SELECT 1 FROM devices d WHERE d.user_id = u.id AND d.active = 1)'
+      : channel === 'email' ? "(u.email IS NULL OR u.email = '')" : "(u.phone IS NULL OR u.phone = '')");
+    clauses.push(`(${audience.sql})`);
+    params.push(...audience.params);
+    return this.db.prepare(`SELECT count(*) FROM users u WHERE ${clauses.join(' AND ')}`).pluck().get(...params) as number;
+  }
+
+  /** Counts what a fan-out would write, per channel and skip reason; writes nothing. */
+  async dryRun(n: NotificationRow, plan: FanoutPlan): Promise<{ audience: number; channels: Record<string, Record<string, number>> }> {
+    const range = { after: null, upto: null };
+    const out: Record<string, Record<string, number>> = {};
+    for (const channel of n.channels) {
+      const select = this.channelSelect(n, channel, plan, range);
+      const rows = this.db.prepare(`SELECT coalesce(skip_reason, 'queued') AS k, count(*) AS c FROM (${select.sql}) GROUP BY k`).all(...select.params) as { k: string; c: number }[];
+      out[channel] = Object.fromEntries(rows.map((r) => [r.k, r.c]));
+      if (plan.countNoAddress) {
+        const missing = this.noAddressCount(n, channel, plan, range);
+        if (missing) out[channel]!['no-address'] = missing;
+      }
+    }
+    const audience = this.audienceFilter(n, plan);
+    const total = this.db.prepare(`SELECT count(*) FROM users u WHERE ${audience.sql}`).pluck().get(...audience.params) as number;
+    return { audience: total, channels: out };
+  }
+
+  /**
+   * Writes the deliveries of a notification in batches of users, resuming where an earlier fan-out
+   * stopped. `onBatch` reports progress. Leaves the notification `active` (or `scheduled` rows for
+   * a delivery time in the future) with its counts.
+   */
+  async fanOut(id: string, plan: FanoutPlan, options: { nextAt?: number; onBatch?: (users: number) => void } = {}): Promise<NotificationRow> {
+    const n = await this.require(id);
+    const batchSize = plan.batchSize ?? 5000;
+    const audience = this.audienceFilter(n, plan);
+    let after = (this.db.prepare('SELECT fanout_after FROM notifications WHERE id = ?').pluck().get(id) as string | null) ?? null;
+    const counts: NotificationCounts = { ...n.counts, noAddress: { ...(n.counts.noAddress ?? {}) } };
+    const nextAt = options.nextAt ?? this.clock.now();
+    // The next batch: the largest user id among the next `batchSize` audience members, and how many.
+    const first = this.db.prepare(`SELECT max(id) AS upto, count(*) AS n FROM (SELECT u.id FROM users u WHERE (${audience.sql}) ORDER BY u.id LIMIT ?)`);
+    const next = this.db.prepare(`SELECT max(id) AS upto, count(*) AS n FROM (SELECT u.id FROM users u WHERE u.id > ? AND (${audience.sql}) ORDER BY u.id LIMIT ?)`);
+    let users = 0;
+    for (;;) {
+      const batch = (after === null ? first.get(...audience.params, batchSize) : next.get(after, ...audience.params, batchSize)) as { upto: string | null; n: number };
+      const upto = batch.upto;
+      if (upto === null) break;
+      const range = { after, upto };
+      const now = this.clock.now();
+      this.db.transaction(() => {
+        for (const channel of n.channels) {
+          const select = this.channelSelect(n, channel, plan, range);
+          this.db.prepare(`INSERT INTO deliveries (notification_id, user_id, channel, provider, device_id, address, category, priority,
+              status, skip_reason, next_at, created_at, updated_at)
+            SELECT ?, x.user_id, x.channel, x.provider, x.device_id, x.address, ?, ?,
+              CASE WHEN x.skip_reason IS NULL THEN 'queued' ELSE 'skipped' END, x.skip_reason, ?, ?, ?
+            FROM (${select.sql}) x`).run(n.id, n.category, n.priority, nextAt, now, now, ...select.params);
+          if (plan.countNoAddress) {
+            const missing = this.noAddressCount(n, channel, plan, range);
+            if (missing) counts.noAddress![channel] = (counts.noAddress![channel] ?? 0) + missing;
+          }
+        }
+        this.db.prepare('UPDATE notifications SET fanout_after = ?, counts = ?, updated_at = ? WHERE id = ?').run(upto, JSON.stringify(counts), now, n.id);
+      }).immediate();
+      users += batch.n;
+      options.onBatch?.(users);
+      after = upto;
+    }
+    counts.audience = this.db.prepare(`SELECT count(*) FROM users u WHERE ${audience.sql}`).pluck().get(...audience.params) as number;
+    Object.assign(counts, this.deliveryCounts(n.id));
+    const now = this.clock.now();
+    this.db.prepare(`UPDATE notifications SET status = CASE WHEN status = 'fanning' THEN 'active' ELSE status END, counts = ?, fanout_owner = NULL,
+      fanout_until = NULL, updated_at = ? WHERE id = ?`).run(JSON.stringify(counts), now, n.id);
+    return (await this.get(id))!;
+  }
+
+  /** Deliveries of a notification by channel and status, and skips by reason. */
+  deliveryCounts(id: string): Pick<NotificationCounts, 'deliveries' | 'skipped'> {
+    const rows = this.db.prepare(`SELECT channel, status, skip_reason, count(*) AS c FROM deliveries WHERE notification_id = ?
+      GROUP BY channel, status, skip_reason`).all(id) as { channel: string; status: string; skip_reason: string | null; c: number }[];
+    const deliveries: Record<string, Record<string, number>> = {};
+    const skipped: Partial<Record<SkipReason, number>> = {};
+    for (const r of rows) {
+      deliveries[r.channel] ??= {};
+      deliveries[r.channel]![r.status] = (deliveries[r.channel]![r.status] ?? 0) + r.c;
+      if (r.skip_reason) skipped[r.skip_reason as SkipReason] = (skipped[r.skip_reason as SkipReason] ?? 0) + r.c;
+    }
+    return { deliveries, skipped };
+  }
+
+  /** Deliveries not yet final (queued, sending, failed, scheduled). */
+  async pending(id: string): Promise<number> {
+    return this.db.prepare(`SELECT count(*) FROM deliveries WHERE notification_id = ? AND status IN ('queued', 'sending', 'failed', 'scheduled')`).pluck().get(id) as number;
+  }
+
+  /** Marks active notifications whose deliveries are all final as done. Returns how many. */
+  async completeFinished(): Promise<number> {
+    const now = this.clock.now();
+    return this.db.prepare(`UPDATE notifications SET status = 'done', updated_at = ? WHERE status = 'active' AND NOT EXISTS (
+        SELECT 1 FROM deliveries d WHERE d.notification_id = notifications.id AND d.status IN ('queued', 'sending', 'failed', 'scheduled'))`).run(now).changes;
+  }
+
+  /** Progress of running campaigns: deliveries to make (skips excluded) and those final. */
+  async progress(): Promise<{ id: string; template: string; total: number; done: number; sent: number; dead: number }[]> {
+    return this.db.prepare(`SELECT n.id, n.template,
+        sum(CASE WHEN d.status != 'skipped' AND d.status != 'canceled' THEN 1 ELSE 0 END) AS total,
+        sum(CASE WHEN d.status IN ('sent', 'dead') THEN 1 ELSE 0 END) AS done,
+        sum(CASE WHEN d.status = 'sent' THEN 1 ELSE 0 END) AS sent,
+        sum(CASE WHEN d.status = 'dead' THEN 1 ELSE 0 END) AS dead
+      FROM notifications n JOIN deliveries d ON d.notification_id = n.id
+      WHERE n.status IN ('fanning', 'active') AND n.is_campaign = 1 GROUP BY n.id ORDER BY n.created_at`).all() as { id: string; template: string; total: number; done: number; sent: number; dead: number }[];
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Submitting a notification — shared by `notify send`, the HTTP API and the scheduler: resolve the
+ * template version and the audience, record the notification (idempotent by event id), and fan it
+ * out into deliveries with opt-outs, suppressions and frequency caps applied in SQL.
+ */
+import type { Config } from './config.js';
+import { CHANNELS, PRIORITY_RANK, type Channel, type Priority } from './core/types.js';
+import type { Clock } from './core/time.js';
+import { InputError, NotFoundError } from './errors.js';
+import type { Store } from './store/index.js';
+import type { FanoutPlan, NotificationRow } from './store/notifications.js';
+
+export interface SubmitRequest {
+  template: string;
+  /** A segment name (`all` built in), or… */
+  segment?: string;
+  /** …explicit user ids. */
+  users?: string[];
+  /** Default: every channel the template has. */
+  channels?: Channel[];
+  data?: Record<string, unknown>;
+  /** Default from the category: transactional high, marketing low. */
+  priority?: Priority;
+  /** Idempotency key: a second submit with it is a no-op that returns the first. */
+  eventId?: string;
+  source: string;
+  appId?: string;
+  /** Epoch ms; in the future makes a scheduled notification the daemon starts then. */
+  sendAt?: number;
+}
+
+export interface SubmitResult {
+  notification: NotificationRow;
+  deduplicated: boolean;
+}
+
+export interface DryRunResult {
+  template: string;
+  templateVersion: number;
+  audience: number;
+  channels: Record<string, Record<string, number>>;
+}
+
+interface Resolved {
+  templateVersion: number;
+  category: string;
+  channels: Channel[];
+  priority: number;
+  plan: FanoutPlan;
+}
+
+async function resolve(req: SubmitRequest, store: Store, config: Config): Promise<Resolved> {
+  if (!req.segment === !req.users) throw new InputError('give either a segment or a list of users');
+  const template = await store.templates.require(req.template);
+  const has = CHANNELS.filter((c) => template.def[c] !== undefined || Object.values(template.def.locales ?? {}).some((v) => v[c] !== undefined));
+  let channels: Channel[];
+  if (req.channels?.length) {
+    for (const c of req.channels) {
+      if (!(CHANNELS as readonly string[]).includes(c)) throw new InputError(`unknown channel "${c}" (use push, sms or email)`, { field: 'channels' });
+      if (!has.includes(c)) throw new InputError(`template "${req.template}" has no ${c} part: add one or choose from ${has.join(', ')}`, { field: 'channels' });
+    }
+    channels = [...new Set(req.channels)];
+  } else {
+    channels = has;
+  }
+  const category = template.category;
+  const transactional = config.categories[category]?.transactional ?? true;
+  const priority = PRIORITY_RANK[req.priority ?? (transactional ? 'high' : 'low')];
+  if (priority === undefined) throw new InputError(`unknown priority "${req.priority}" (use high, normal or low)`, { field: 'priority' });
+  const defaultOptIn = transactional ? true : config.defaults.marketingOptIn;
+  const optIn: FanoutPlan['optIn'] = {};
+  for (const c of channels) optIn[c] = store.prefs.optedInSql(c, category, defaultOptIn);
+  const plan: FanoutPlan = { optIn, capPerDay: config.limits[category]?.perDay, countNoAddress: Boolean(req.channels?.length) };
+  if (req.segment) {
+    plan.segment = await store.segments.filter(req.segment);
+  } else {
+    const users = [...new Set(req.users)];
+    if (users.length === 0) throw new InputError('the list of users is empty');
+    const missing = await store.users.missing(users);
+    if (missing.length) throw new NotFoundError(`no user "${missing[0]}"${missing.length > 1 ? ` (and ${missing.length - 1} more unknown)` : ''}: check the ids with "notify users list"`);
+  }
+  return { templateVersion: template.version, category, channels, priority, plan };
+}
+
+/** Counts what a send would write, per channel and skip reason. Writes nothing. */
+export async function dryRun(req: SubmitRequest, store: Store, config: Config): Promise<DryRunResult> {
+  const r = await resolve(req, store, config);
+  const probe: NotificationRow = {
+    id: '(dry-run)', eventId: null, template: req.template, templateVersion: r.templateVersion, category: r.category,
+    priority: r.priority, data: req.data ?? {}, audience: req.segment ? { segment: req.segment } : { users: req.users!.length },
+    channels: r.channels, isCampaign: Boolean(req.segment), status: 'fanning', source: req.source, appId: null, sendAt: null,
+    counts: {}, createdAt: 0, updatedAt: 0,
+  };
+  const counts = await store.notifications.dryRun(probe, { ...r.plan, users: req.users });
+  return { template: req.template, templateVersion: r.templateVersion, ...counts };
+}
+
+/**
+ * Records and fans out. With `sendAt` in the future the notification is stored as scheduled and the
+ * daemon fans it out at that time.
+ */
+export async function submit(req: SubmitRequest, store: Store, config: Config, clock: Clock, onProgress?: (users: number) => void): Promise<SubmitResult> {
+  if (req.eventId) {
+    const first = await store.notifications.byEventId(req.eventId);
+    if (first) return { notification: first, deduplicated: true };
+  }
+  const r = await resolve(req, store, config);
+  const scheduled = req.sendAt !== undefined && req.sendAt > clock.now();
+  const { notification, deduplicated } = await store.notifications.create({
+    eventId: req.eventId, template: req.template, templateVersion: r.templateVersion, category: r.category, priority: r.priority,
+    data: req.data ?? {}, audience: req.segment ? { segment: req.segment } : { users: req.users! }, channels: r.channels,
+    source: req.source, appId: req.appId, sendAt: req.sendAt, status: scheduled ? 'scheduled' : 'fanning',
+  });
+  if (deduplicated || scheduled) return { notification, deduplicated };
+  const done = await store.notifications.fanOut(notification.id, r.plan, { onBatch: onProgress });
+  return { notification: done, deduplicated: false };
+}
