@@ -19,6 +19,7 @@ import { register as registerSend } from './commands/send.js';
 import { register as registerDaemon } from './commands/daemon/index.js';
 import { register as registerTop } from './commands/top.js';
 import { register as registerLog } from './commands/log.js';
+import { register as registerDemo } from './commands/demo.js';
 
 /** What every verb's register() receives: a way to turn its handler into a commander action. */
 export interface Ctx {
@@ -32,6 +33,7 @@ export interface MainOptions {
 
 const EXAMPLES = `
 Examples:
+  $ notify demo                      # everything end to end, no credentials needed
   $ notify init --yes
   $ notify users import users.csv
   $ notify templates create --file promo.yaml
@@ -64,6 +66,7 @@ export function buildProgram(ctx: Ctx, io: IO): Command {
   registerDaemon(program, ctx);
   registerTop(program, ctx);
   registerLog(program, ctx);
+  registerDemo(program, ctx);
   return program;
 }
 
