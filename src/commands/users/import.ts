@@ -9,6 +9,7 @@ import { normalizeUser, USER_FIELDS } from '../../core/user.js';
 import { inferValue } from '../../core/validate.js';
 import { Progress } from '../../io.js';
 import type { UserInput } from '../../store/users.js';
+import type { Config } from '../../config.js';
 import { positiveInt } from '../shared.js';
 import { normalizeExtras, writeExtras, type UserExtras } from './import-extras.js';
 
@@ -93,7 +94,7 @@ export async function run(options: ImportOptions, deps: Deps): Promise<ImportRes
   for await (const row of readRows(source, format)) {
     result.rows++;
     if (validateFirst) {
-      const checked = check(row, config.defaults);
+      const checked = check(row, config);
       if ('error' in checked) {
         result.invalid++;
         result.errors.push(checked.error);
@@ -124,7 +125,7 @@ export async function run(options: ImportOptions, deps: Deps): Promise<ImportRes
   };
   for await (const row of readRows(source, format)) {
     result.rows++;
-    const checked = check(row, config.defaults);
+    const checked = check(row, config);
     if ('error' in checked) {
       result.invalid++;
       result.errors.push(checked.error);
@@ -221,7 +222,7 @@ async function* readRows(source: Source, format: 'csv' | 'jsonl'): AsyncGenerato
 
 type Checked = { user: UserInput; extras?: UserExtras } | { error: RowError };
 
-function check(row: RawRow, defaults: { country: string }): Checked {
+function check(row: RawRow, config: Config): Checked {
   if (typeof row.fields.__error === 'string') return { error: { line: row.line, reason: row.fields.__error } };
   const { devices, preferences, attributes, ...rest } = row.fields;
   // JSONL keys that are not user fields become attributes, like CSV columns.
@@ -236,8 +237,8 @@ function check(row: RawRow, defaults: { country: string }): Checked {
       : (attributes && typeof attributes === 'object' && !Array.isArray(attributes) ? { ...extraAttrs, ...attributes } : attributes);
   }
   try {
-    const user = normalizeUser(fields, defaults);
-    const extras = devices !== undefined || preferences !== undefined ? normalizeExtras(user.id, devices, preferences) : undefined;
+    const user = normalizeUser(fields, config.defaults);
+    const extras = devices !== undefined || preferences !== undefined ? normalizeExtras(user.id, devices, preferences, Object.keys(config.categories)) : undefined;
     return { user, extras };
   } catch (err) {
     if (err instanceof InputError) {

@@ -1,0 +1,197 @@
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import type { Command } from 'commander';
+import type { Ctx } from '../../cli.js';
+import type { Deps } from '../../deps.js';
+import { InputError, NotifyError, UsageError } from '../../errors.js';
+import type { DeviceInput } from '../../store/devices.js';
+import { positiveInt } from '../shared.js';
+
+export interface ImportOptions {
+  file: string;
+  /** csv or jsonl; by default from the file's extension (.csv, .jsonl, .ndjson). */
+  format?: 'csv' | 'jsonl';
+  /** Rows per transaction. Default 1000. */
+  batch?: number;
+  json?: boolean;
+}
+
+export interface RowError { line: number; field?: string; reason: string }
+
+export interface ImportResult {
+  rows: number;
+  /** Good rows written: created + moved + re-registered. */
+  imported: number;
+  created: number;
+  moved: number;
+  invalid: number;
+  errors: RowError[];
+}
+
+interface RawRow { line: number; fields: Record<string, unknown> }
+
+const COLUMNS = ['user_id', 'platform', 'token', 'subscription'];
+
+export function register(parent: Command, ctx: Ctx): void {
+  parent.command('import <file>')
+    .description('register devices from CSV (header row) or JSONL; bad rows are reported, good rows imported')
+    .option('--format <format>', 'csv or jsonl (default: from the file extension)')
+    .option('--batch <n>', 'rows per transaction (default 1000)', positiveInt)
+    .option('--json', 'print the summary as JSON')
+    .addHelpText('after', `
+Columns (CSV header) or keys (JSONL): user_id, platform (ios, android, web), token (ios, android) and
+subscription (web: the subscription JSON; in CSV quote it). Users must exist already.
+
+Every bad row is reported on stderr as "line N, field F: reason" and the exit code is 1; good rows are
+still imported. A file that cannot be parsed at all writes nothing.
+
+Examples:
+  $ notify devices import devices.csv
+  $ notify devices import devices.jsonl --json
+  $ cat devices.csv | notify devices import - --format csv`)
+    .action(ctx.action(async (deps, file: string, opts: Omit<ImportOptions, 'file'>) => {
+      const result = await run({ file, ...opts }, deps);
+      const { io } = deps;
+      for (const e of result.errors) io.stderr.write(`line ${e.line}${e.field ? `, field "${e.field}"` : ''}: ${e.reason}\n`);
+      if (opts.json) io.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      else io.stdout.write(`Imported ${result.imported} of ${result.rows} devices: ${result.created} new, ${result.moved} moved to another user, ${result.invalid} invalid\n`);
+      if (result.invalid > 0) throw new ImportRowsError(result.invalid);
+    }));
+}
+
+/** Raised after printing, so the exit code says some rows were not imported. */
+class ImportRowsError extends NotifyError {
+  constructor(invalid: number) {
+    super(`${invalid} row${invalid === 1 ? '' : 's'} rejected: fix them and import them again (devices are upserted by platform and token)`);
+  }
+}
+
+export async function run(options: ImportOptions, deps: Deps): Promise<ImportResult> {
+  const format = detectFormat(options);
+  const text = await readSource(options.file, deps);
+  // Parse the whole file first, so a file that cannot be parsed writes nothing.
+  const rows: RawRow[] = [];
+  for await (const row of readRows(text, format)) rows.push(row);
+
+  const { normalizeDevice, reasonOf } = await import('./input.js');
+  const store = await deps.store();
+  const result: ImportResult = { rows: rows.length, imported: 0, created: 0, moved: 0, invalid: 0, errors: [] };
+  const known = new Map<string, boolean>();
+  const batchSize = options.batch ?? 1000;
+  let batch: DeviceInput[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    for (const r of await store.devices.registerMany(batch)) {
+      result.imported++;
+      if (r.created) result.created++;
+      if (r.moved) result.moved++;
+    }
+    batch = [];
+  };
+  for (const row of rows) {
+    const bad = (error: Omit<RowError, 'line'>) => {
+      result.invalid++;
+      result.errors.push({ line: row.line, ...error });
+    };
+    if (typeof row.fields.__error === 'string') {
+      bad({ reason: row.fields.__error });
+      continue;
+    }
+    const userId = row.fields.user_id;
+    if (typeof userId !== 'string' || !userId.trim()) {
+      bad({ field: 'user_id', reason: 'is required' });
+      continue;
+    }
+    if (!known.has(userId)) known.set(userId, (await store.users.get(userId)) !== undefined);
+    if (!known.get(userId)) {
+      bad({ field: 'user_id', reason: `no user "${userId}": add it first with "notify users add" or "notify users import"` });
+      continue;
+    }
+    try {
+      batch.push(normalizeDevice(userId, row.fields));
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      bad({ field: err.where?.field, reason: reasonOf(err) });
+      continue;
+    }
+    if (batch.length >= batchSize) await flush();
+  }
+  await flush();
+  return result;
+}
+
+function detectFormat(options: ImportOptions): 'csv' | 'jsonl' {
+  if (options.format) {
+    if (options.format !== 'csv' && options.format !== 'jsonl') throw new UsageError(`--format must be csv or jsonl, not "${options.format}"`);
+    return options.format;
+  }
+  if (/\.csv$/i.test(options.file)) return 'csv';
+  if (/\.(jsonl|ndjson)$/i.test(options.file)) return 'jsonl';
+  throw new UsageError(`cannot tell the format of "${options.file}": name it .csv or .jsonl, or pass --format csv|jsonl`);
+}
+
+type Source = { path: string } | { buffer: Buffer };
+
+async function readSource(file: string, deps: Deps): Promise<Source> {
+  if (file === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of deps.io.stdin) chunks.push(Buffer.from(chunk as Buffer));
+    return { buffer: Buffer.concat(chunks) };
+  }
+  if (!existsSync(file) || !statSync(file).isFile()) throw new InputError(`cannot read "${file}": no such file`);
+  return { path: file };
+}
+
+function stream(source: Source): Readable {
+  return 'path' in source ? createReadStream(source.path) : Readable.from([source.buffer]);
+}
+
+async function* readRows(source: Source, format: 'csv' | 'jsonl'): AsyncGenerator<RawRow> {
+  if (format === 'jsonl') {
+    let line = 0;
+    for await (const text of createInterface({ input: stream(source), crlfDelay: Infinity })) {
+      line++;
+      if (!text.trim()) continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (err) {
+        throw new InputError(`not valid JSON (${(err as Error).message}); nothing was imported`, { line });
+      }
+      if (!value || typeof value !== 'object' || Array.isArray(value)) throw new InputError('each line must be a JSON object; nothing was imported', { line });
+      yield { line, fields: value as Record<string, unknown> };
+    }
+    return;
+  }
+  const { parse } = await import('csv-parse');
+  const parser = stream(source).pipe(parse({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true, trim: true }));
+  let header: string[] | undefined;
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      if (!header) {
+        header = record.map((h) => h.trim());
+        const unknown = header.filter((h) => !COLUMNS.includes(h));
+        if (unknown.length) throw new InputError(`unknown column "${unknown[0]}": the columns are ${COLUMNS.join(', ')}; nothing was imported`, { line: info.lines });
+        for (const required of ['user_id', 'platform']) {
+          if (!header.includes(required)) throw new InputError(`the CSV header has no "${required}" column; nothing was imported`, { line: info.lines });
+        }
+        continue;
+      }
+      if (record.length !== header.length) {
+        yield { line: info.lines, fields: { __error: `has ${record.length} columns, the header has ${header.length}` } };
+        continue;
+      }
+      const fields: Record<string, unknown> = {};
+      header.forEach((name, i) => {
+        if (record[i] !== '') fields[name] = record[i];
+      });
+      yield { line: info.lines, fields };
+    }
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    const e = err as { code?: string; lines?: number; message: string };
+    if (e.code?.startsWith('CSV_')) throw new InputError(`malformed CSV (${e.message}); nothing was imported`, { line: e.lines });
+    throw err;
+  }
+}
