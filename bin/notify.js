@@ -2,4 +2,10 @@
 // Shim: load the compiled CLI and hand it the process. Exit codes come from src/cli.ts.
 import { main } from '../dist/src/cli.js';
 
+// `notify ... | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 process.exitCode = await main(process.argv.slice(2));
