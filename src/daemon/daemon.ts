@@ -177,7 +177,7 @@ export class Daemon extends EventEmitter {
       const at = this.options.clock.now();
       lane.sent.add(at);
       this.push({ type: 'sent', id: row.id, providerId, at });
-      this.emit('delivered', { id: row.id, provider: row.provider, providerId, attempt: row.attempt });
+      this.emit('delivered', { id: row.id, channel: row.channel, provider: row.provider, providerId, attempt: row.attempt, createdAt: row.createdAt, at });
     } catch (err) {
       this.fail(lane, row, err);
     }
@@ -195,7 +195,7 @@ export class Daemon extends EventEmitter {
     if (decision.action === 'retry') {
       lane.failed.add(at);
       this.push({ type: 'retry', id: row.id, nextAt: decision.at, error: text, at });
-      this.emit('retry', { id: row.id, provider: row.provider, attempt: row.attempt, nextAt: decision.at, error: text });
+      this.emit('retry', { id: row.id, channel: row.channel, provider: row.provider, attempt: row.attempt, nextAt: decision.at, error: text });
       return;
     }
     lane.dead.add(at);
@@ -209,7 +209,7 @@ export class Daemon extends EventEmitter {
       this.alerter.dead(row, text);
     }
     this.push(outcome);
-    this.emit('dead', { id: row.id, provider: row.provider, attempt: row.attempt, error: text, reason: decision.action === 'dead' ? decision.reason : 'invalid-address' });
+    this.emit('dead', { id: row.id, channel: row.channel, provider: row.provider, attempt: row.attempt, error: text, reason: decision.action === 'dead' ? decision.reason : 'invalid-address' });
   }
 
   private push(outcome: Outcome): void {
