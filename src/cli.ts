@@ -3,9 +3,10 @@
  * This is the only place that decides an exit code; nothing calls process.exit.
  */
 import { Command, CommanderError } from 'commander';
-import { resolveHome } from './config.js';
+import { resolveHome } from './config-file.js';
 import { createDeps, type Deps } from './deps.js';
 import { NotifyError } from './errors.js';
+import { translateSqliteError } from './store/errors.js';
 import { processIO, type IO } from './io.js';
 import { systemClock, type Clock } from './core/time.js';
 import { register as registerInit } from './commands/init.js';
@@ -95,6 +96,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
 }
 
 function reportError(err: unknown, io: IO, debug: boolean): number {
+  if (String((err as { code?: unknown })?.code ?? '').startsWith('SQLITE_')) err = translateSqliteError(err);
   if (err instanceof CommanderError) {
     // Commander has already printed its one line (or the help / version text).
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;

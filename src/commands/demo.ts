@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Ctx } from '../cli.js';
 import type { Deps } from '../deps.js';
-import { configPath } from '../config.js';
+import { configPath } from '../config-file.js';
 import { ConfigError } from '../errors.js';
 import { PROVIDERS } from '../core/types.js';
 import { notice } from '../io.js';

@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, rmSync, chmodSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Ctx } from '../cli.js';
 import type { Deps } from '../deps.js';
-import { configPath, databasePath, parseConfig, writeRawConfig, type Config } from '../config.js';
+import { configPath, databasePath, writeRawConfig } from '../config-file.js';
+import type { Config } from '../config.js';
 import { UsageError } from '../errors.js';
-import { checkTimezone } from '../core/validate.js';
 import { notice } from '../io.js';
 
 export interface InitOptions {
@@ -68,7 +68,7 @@ export async function run(options: InitOptions, deps: Deps): Promise<InitResult>
     timezone ??= await deps.prompter.input('Default timezone for users without one', Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
     marketingOptIn ??= await deps.prompter.confirm('Send marketing to users who have not chosen?', false);
   }
-  if (timezone) checkTimezone(timezone, '--timezone');
+  if (timezone) (await import('../core/validate.js')).checkTimezone(timezone, '--timezone');
   const raw = {
     database: options.database ?? 'notify.db',
     defaults: { country: country ?? 'US', timezone: timezone ?? 'UTC', locale: 'en', marketingOptIn: marketingOptIn ?? false },
@@ -83,6 +83,7 @@ export async function run(options: InitOptions, deps: Deps): Promise<InitResult>
     },
   };
   // Validate before touching the disk, so a bad flag writes nothing.
+  const { parseConfig } = await import('../config.js');
   const config: Config = parseConfig(raw, 'notify init');
   mkdirSync(home, { recursive: true, mode: 0o700 });
   const dbPath = databasePath(home, config);

@@ -2,7 +2,8 @@
  * Field validation shared by commands, imports and the API. Pure functions: each returns the normalised
  * value or throws InputError naming the field and the fix.
  */
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { createRequire } from 'node:module';
+import type { CountryCode, parsePhoneNumberFromString as Parse } from 'libphonenumber-js';
 import { InputError } from '../errors.js';
 import type { WebPushSubscription } from './types.js';
 
@@ -18,8 +19,12 @@ export function normalizeEmail(value: string, field = 'email'): string {
 }
 
 /** Normalises to E.164; a number without a country code is read in `defaultCountry`. */
+let parsePhone: typeof Parse | undefined;
+
 export function normalizePhone(value: string, defaultCountry: string, field = 'phone'): string {
-  const phone = parsePhoneNumberFromString(value.trim(), defaultCountry as CountryCode);
+  // Loaded on first use: its metadata is large and most commands never read a phone number.
+  parsePhone ??= (createRequire(import.meta.url)('libphonenumber-js') as { parsePhoneNumberFromString: typeof Parse }).parsePhoneNumberFromString;
+  const phone = parsePhone(value.trim(), defaultCountry as CountryCode);
   if (!phone || !phone.isValid()) {
     throw new InputError(`"${value}" is not a valid phone number (use E.164 such as +14155550100, or a national number in ${defaultCountry})`, { field });
   }

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ConfigError } from '../errors.js';
+import { translateSqliteError } from './errors.js';
 
 export type Database = BetterSqlite3.Database;
 
@@ -86,13 +87,4 @@ export function migrate(db: Database, path: string, migrations = readMigrations(
   }).immediate();
 }
 
-/** Turns SQLite's errors about the file itself into one-line ConfigErrors; passes others through. */
-export function translateSqliteError(err: unknown, path: string): unknown {
-  const code = (err as { code?: string }).code ?? '';
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return new ConfigError(`${path} is locked by another process: try again, or stop the process holding it`);
-  if (code === 'SQLITE_READONLY' || code.startsWith('SQLITE_READONLY')) return new ConfigError(`${path} is read-only: check the file's permissions and owner`);
-  if (code === 'SQLITE_NOTADB') return new ConfigError(`${path} is not a SQLite database: point "database" in config.json at the right file`);
-  if (code === 'SQLITE_CANTOPEN') return new ConfigError(`cannot open ${path}: check that its directory exists and is writable`);
-  if (code === 'SQLITE_CORRUPT') return new ConfigError(`${path} is corrupt: restore it from a backup`);
-  return err;
-}
+export { translateSqliteError } from './errors.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli.js';
 import type { Deps } from '../../deps.js';
-import { checkKey, getPath, redact } from '../../config.js';
+import { checkKey, getPath, redact } from '../../config-file.js';
 import { NotFoundError } from '../../errors.js';
 
 export interface GetOptions { key: string; json?: boolean; showSecret?: boolean }

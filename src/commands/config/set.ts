@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli.js';
 import type { Deps } from '../../deps.js';
-import { checkKey, isSecretKey, parseConfig, parseValue, readRawConfig, setPath, writeRawConfig } from '../../config.js';
+import { checkKey, isSecretKey, parseValue, readRawConfig, setPath, writeRawConfig } from '../../config-file.js';
 
 export interface SetOptions { key: string; value: string }
 
@@ -25,6 +25,7 @@ export async function run(options: SetOptions, deps: Deps): Promise<void> {
   const parts = checkKey(options.key);
   const raw = readRawConfig(deps.home);
   setPath(raw, parts, parseValue(options.value));
+  const { parseConfig } = await import('../../config.js');
   parseConfig(raw, `cannot set ${options.key}`);
   writeRawConfig(deps.home, raw);
 }

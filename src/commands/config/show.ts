@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli.js';
 import type { Deps } from '../../deps.js';
-import { redact } from '../../config.js';
+import { redact } from '../../config-file.js';
 
 export interface ShowOptions { json?: boolean }
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli.js';
 import type { Deps } from '../../deps.js';
-import { checkKey, parseConfig, readRawConfig, unsetPath, writeRawConfig } from '../../config.js';
+import { checkKey, readRawConfig, unsetPath, writeRawConfig } from '../../config-file.js';
 import { NotFoundError } from '../../errors.js';
 
 export interface UnsetOptions { key: string }
@@ -20,6 +20,7 @@ export async function run(options: UnsetOptions, deps: Deps): Promise<void> {
   const parts = checkKey(options.key);
   const raw = readRawConfig(deps.home);
   if (!unsetPath(raw, parts)) throw new NotFoundError(`config.json does not set "${options.key}"`);
+  const { parseConfig } = await import('../../config.js');
   parseConfig(raw, `cannot unset ${options.key}`);
   writeRawConfig(deps.home, raw);
 }

@@ -1,0 +1,138 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { buildProgram } from '../src/cli.js';
+import { initHome, json, notify, tempDir } from './helpers.js';
+import type { IO } from '../src/io.js';
+import { openHomeStore } from './daemon/harness.js';
+
+test('notify --help loads no database driver, template engine or provider SDK', () => {
+  const r = spawnSync(process.execPath, ['--import', resolve('test/fixtures/module-trace/register.mjs'), 'bin/notify.js', '--help'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Usage: notify/);
+  const line = r.stderr.split('\n').find((l) => l.startsWith('MODULES '));
+  assert.ok(line, 'the module trace printed its list');
+  const modules = JSON.parse(line.slice('MODULES '.length)) as string[];
+  assert.ok(modules.some((m) => m.includes('commander')), 'the trace sees packages');
+  for (const heavy of ['better-sqlite3', 'liquidjs', 'firebase-admin', 'node-apn', 'twilio', 'nodemailer', 'web-push', 'fastify', 'pino', 'csv-parse', 'libphonenumber-js', 'zod', 'yaml']) {
+    assert.ok(!modules.some((m) => m.includes(`/node_modules/${heavy}/`) || m.includes(`/node_modules/@parse/${heavy}`)), `${heavy} was loaded by --help`);
+  }
+});
+
+function walk(cmd: Command, path: string[] = []): string[][] {
+  return cmd.commands.filter((c) => c.name() !== 'help').flatMap((c) => [[...path, c.name()], ...walk(c, [...path, c.name()])]);
+}
+
+test('every command and subcommand has help with examples', async (t) => {
+  const io = { stdout: { write: () => true }, stderr: { write: () => true } } as unknown as IO;
+  const program = buildProgram({ action: () => async () => undefined }, io);
+  const home = tempDir(t);
+  const paths = walk(program);
+  assert.ok(paths.length > 30, `found ${paths.length} commands`);
+  for (const path of paths) {
+    const cmd = path.reduce((c: Command, name) => c.commands.find((x) => x.name() === name)!, program);
+    if (cmd.commands.length > 0) continue;
+    const r = await notify(home, [...path, '--help']);
+    assert.equal(r.code, 0, path.join(' '));
+    assert.match(r.stdout, /Examples?:[\s\S]*\$ notify/, `notify ${path.join(' ')} --help shows examples`);
+  }
+});
+
+test('init creates a private home and refuses to overwrite it without --force', async (t) => {
+  const home = join(tempDir(t), 'home');
+  const r = await notify(home, ['init', '--yes', '--country', 'KR', '--timezone', 'Asia/Seoul', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(statSync(join(home, 'config.json')).mode & 0o777, 0o600);
+  assert.equal(statSync(join(home, 'notify.db')).mode & 0o777, 0o600);
+  const config = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8'));
+  assert.equal(config.defaults.country, 'KR');
+  assert.deepEqual(Object.values(config.channels).map((c) => (c as { provider: string }).provider), ['log', 'log', 'log', 'log', 'log']);
+  assert.equal(config.limits.marketing.perDay, 5);
+  const again = await notify(home, ['init', '--yes']);
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /already a notify home: pass --force/);
+  assert.equal((await notify(home, ['init', '--yes', '--force'])).code, 0);
+  const bad = await notify(join(tempDir(t), 'x'), ['init', '--yes', '--timezone', 'Nowhere/Land']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /not an IANA timezone/);
+});
+
+test('config set validates before writing; show redacts secrets', async (t) => {
+  const home = await initHome(t);
+  const before = readFileSync(join(home, 'config.json'), 'utf8');
+  for (const [key, value, message] of [
+    ['limits.marketing.perDay', 'lots', /Expected number/],
+    ['defaults.country', 'Korea', /two-letter ISO country code/],
+    ['channels.sms.provider', 'carrier-pigeon', /channels\.sms\.provider/],
+    ['nonsense.key', '1', /Unrecognized key/],
+    ['bad key!', '1', /not a config key/],
+  ] as const) {
+    const r = await notify(home, ['config', 'set', key, value]);
+    assert.equal(r.code, 1, key);
+    assert.match(r.stderr, message);
+  }
+  assert.equal(readFileSync(join(home, 'config.json'), 'utf8'), before, 'nothing written');
+  assert.equal((await notify(home, ['config', 'set', 'channels.sms.authToken', 'tok-secret-123'])).code, 0);
+  assert.equal((await notify(home, ['config', 'set', 'limits.marketing.perDay', '3'])).code, 0);
+  assert.equal((await notify(home, ['config', 'get', 'limits.marketing.perDay'])).stdout, '3\n');
+  const shown = await notify(home, ['config', 'show']);
+  assert.doesNotMatch(shown.stdout, /tok-secret-123/);
+  assert.equal(json(shown).channels.sms.authToken, '********');
+  assert.equal(statSync(join(home, 'config.json')).mode & 0o777, 0o600);
+  assert.equal((await notify(home, ['config', 'unset', 'limits.marketing.perDay'])).code, 0);
+  assert.equal((await notify(home, ['config', 'get', 'limits.marketing.perDay'])).code, 1);
+});
+
+test('a broken home is a one-line error that names the fix', async (t) => {
+  const missing = await notify(join(tempDir(t), 'none'), ['users', 'list']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^error: no notify home at .*: run "notify init"/);
+
+  const home = await initHome(t);
+  writeFileSync(join(home, 'config.json'), '{ not json');
+  const badJson = await notify(home, ['users', 'list']);
+  assert.match(badJson.stderr, /config\.json is not valid JSON/);
+  assert.equal(badJson.stderr.trim().split('\n').length, 1);
+
+  writeFileSync(join(home, 'config.json'), JSON.stringify({ defaults: { marketingOptIn: 'yes' } }));
+  assert.match((await notify(home, ['users', 'list'])).stderr, /defaults\.marketingOptIn: Expected boolean/);
+
+  const home2 = await initHome(t);
+  writeFileSync(join(home2, 'notify.db'), 'this is not a database at all');
+  chmodSync(join(home2, 'notify.db'), 0o600);
+  for (const suffix of ['-wal', '-shm']) if (existsSync(join(home2, 'notify.db' + suffix))) writeFileSync(join(home2, 'notify.db' + suffix), '');
+  const notDb = await notify(home2, ['users', 'list']);
+  assert.equal(notDb.code, 1);
+  assert.match(notDb.stderr, /is not a SQLite database/);
+});
+
+test('a database written by a newer notify is refused', async (t) => {
+  const home = await initHome(t);
+  const store = await openHomeStore(t, home);
+  store.db.pragma('user_version = 999');
+  await store.close();
+  const r = await notify(home, ['users', 'list']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /written by a newer notify \(schema 999/);
+});
+
+test('a locked database fails with a clear message instead of hanging', async (t) => {
+  const home = await initHome(t);
+  const store = await openHomeStore(t, home);
+  store.db.exec('BEGIN EXCLUSIVE');
+  t.after(() => { try { store.db.exec('ROLLBACK'); } catch { /* closed */ } });
+  const r = spawnSync(process.execPath, ['bin/notify.js', '--home', home, 'users', 'add', 'x'], { encoding: 'utf8', env: { ...process.env } });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /is locked by another process/);
+  store.db.exec('ROLLBACK');
+  assert.deepEqual(json(await notify(home, ['users', 'list', '--json'])), []);
+});
+
+test('unknown commands and flags exit 2', async (t) => {
+  const home = await initHome(t);
+  assert.equal((await notify(home, ['frobnicate'])).code, 2);
+  assert.equal((await notify(home, ['users', 'list', '--bogus'])).code, 2);
+});

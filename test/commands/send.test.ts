@@ -1,0 +1,129 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { initHome, json, notify, tempDir } from '../helpers.js';
+import { openHomeStore } from '../daemon/harness.js';
+
+const TEMPLATES = {
+  note: 'category: transactional\nsms:\n  body: "Hi {{ user.name }}"\nemail:\n  subject: "Note"\n  text: "Hi {{ user.name }}"\npush:\n  title: "Note"\n  body: "Hi"\n',
+  promo: 'category: marketing\nemail:\n  subject: "Sale"\n  text: "Sale for {{ user.name }}"\n',
+};
+
+async function home(t: { after(fn: () => void): void }, extra: string[] = []) {
+  const h = await initHome(t, extra);
+  const dir = tempDir(t);
+  for (const [name, body] of Object.entries(TEMPLATES)) {
+    const file = join(dir, `${name}.yaml`);
+    writeFileSync(file, body);
+    const r = await notify(h, ['templates', 'create', name, '--file', file]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const users = join(dir, 'users.csv');
+  writeFileSync(users, 'id,name,email,phone\na,Ann,a@example.com,+14155550101\nb,Bo,b@example.com,\nc,Cy,,+14155550103\nd,Di,d@example.com,+14155550104\n');
+  assert.equal((await notify(h, ['users', 'import', users])).code, 0);
+  return h;
+}
+
+test('send to a segment writes one delivery per user and channel with an address', async (t) => {
+  const h = await home(t);
+  const r = await notify(h, ['send', '--template', 'note', '--segment', 'all', '--channel', 'sms,email', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = json(r);
+  assert.equal(out.campaign, true);
+  assert.equal(out.deduplicated, false);
+  assert.deepEqual(out.counts.deliveries, { sms: { queued: 3 }, email: { queued: 3 } });
+  assert.deepEqual(out.counts.noAddress, { sms: 1, email: 1 });
+  assert.equal(out.counts.audience, 4);
+});
+
+test('opt-outs, suppressed addresses and frequency caps become skipped deliveries', async (t) => {
+  const h = await home(t, ['--marketing-cap', '1']);
+  assert.equal((await notify(h, ['prefs', 'set', '--user', 'a', '--channel', 'email', '--category', 'marketing', '--opt-in'])).code, 0);
+  assert.equal((await notify(h, ['prefs', 'set', '--user', 'b', '--channel', 'email', '--category', 'marketing', '--opt-in'])).code, 0);
+  assert.equal((await notify(h, ['prefs', 'set', '--user', 'd', '--channel', 'email', '--category', 'marketing', '--opt-in'])).code, 0);
+  const sup = await notify(h, ['prefs', 'suppress', '--channel', 'email', '--address', 'd@example.com', '--reason', 'bounced']);
+  assert.equal(sup.code, 0, sup.stderr);
+  const first = json(await notify(h, ['send', '--template', 'promo', '--segment', 'all', '--json']));
+  // a and b opted in; d opted in but bounced; c has no email.
+  assert.deepEqual(first.counts.deliveries.email, { queued: 2, skipped: 1 });
+  assert.deepEqual(first.counts.skipped, { suppressed: 1 });
+  const second = json(await notify(h, ['send', '--template', 'promo', '--segment', 'all', '--json']));
+  assert.deepEqual(second.counts.skipped, { 'frequency-capped': 2, suppressed: 1 }, 'the cap of 1 marketing notification a day holds');
+  assert.equal((await notify(h, ['prefs', 'set', '--user', 'a', '--channel', 'email', '--opt-out'])).code, 0);
+  const note = json(await notify(h, ['send', '--template', 'note', '--user', 'a', '--user', 'b', '--channel', 'email', '--json']));
+  assert.deepEqual(note.counts.deliveries.email, { queued: 1, skipped: 1 });
+  assert.deepEqual(note.counts.skipped, { 'opted-out': 1 }, 'a whole-channel opt-out covers transactional mail too');
+});
+
+test('a campaign reaching a person on several channels counts once against the cap', async (t) => {
+  const h = await home(t, ['--marketing-cap', '2', '--marketing-opt-in']);
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'multi.yaml'), 'category: marketing\nemail:\n  subject: "x"\n  text: "x"\nsms:\n  body: "x"\n');
+  assert.equal((await notify(h, ['templates', 'create', 'multi', '--file', join(dir, 'multi.yaml')])).code, 0);
+  for (let i = 0; i < 2; i++) {
+    const r = json(await notify(h, ['send', '--template', 'multi', '--user', 'a', '--json']));
+    assert.deepEqual(r.counts.skipped, {}, `send ${i + 1} is within the cap`);
+  }
+  const third = json(await notify(h, ['send', '--template', 'multi', '--user', 'a', '--json']));
+  assert.deepEqual(third.counts.skipped, { 'frequency-capped': 2 });
+});
+
+test('--dry-run counts per channel and reason and writes nothing', async (t) => {
+  const h = await home(t);
+  const r = await notify(h, ['send', '--template', 'note', '--segment', 'all', '--channel', 'email', '--dry-run', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(json(r), { dryRun: true, template: 'note', templateVersion: 1, audience: 4, channels: { email: { queued: 3, 'no-address': 1 } } });
+  const store = await openHomeStore(t, h);
+  assert.equal(store.db.prepare('SELECT count(*) FROM notifications').pluck().get(), 0);
+  assert.equal(store.db.prepare('SELECT count(*) FROM deliveries').pluck().get(), 0);
+});
+
+test('a second send with the same event id is a no-op that reports the first', async (t) => {
+  const h = await home(t);
+  const first = json(await notify(h, ['send', '--template', 'note', '--user', 'a', '--event-id', 'welcome-a', '--json']));
+  const again = await notify(h, ['send', '--template', 'note', '--user', 'a', '--event-id', 'welcome-a']);
+  assert.equal(again.code, 0);
+  assert.match(again.stdout, new RegExp(`Already sent: event id "welcome-a" is notification ${first.id}`));
+  const store = await openHomeStore(t, h);
+  assert.equal(store.db.prepare('SELECT count(*) FROM notifications').pluck().get(), 1);
+});
+
+test('--users reads ids from a file; priority follows the category unless given', async (t) => {
+  const h = await home(t, ['--marketing-opt-in']);
+  const file = join(tempDir(t), 'ids.txt');
+  writeFileSync(file, '# customers\na\nb\n\n');
+  assert.equal((await notify(h, ['send', '--template', 'promo', '--users', file])).code, 0);
+  assert.equal((await notify(h, ['send', '--template', 'note', '--user', 'a', '--channel', 'email'])).code, 0);
+  assert.equal((await notify(h, ['send', '--template', 'note', '--user', 'b', '--channel', 'email', '--priority', 'normal'])).code, 0);
+  const store = await openHomeStore(t, h);
+  const rows = store.db.prepare('SELECT n.template, d.user_id, d.priority FROM deliveries d JOIN notifications n ON n.id = d.notification_id ORDER BY d.id').all();
+  assert.deepEqual(rows, [
+    { template: 'promo', user_id: 'a', priority: 2 }, { template: 'promo', user_id: 'b', priority: 2 },
+    { template: 'note', user_id: 'a', priority: 0 }, { template: 'note', user_id: 'b', priority: 1 },
+  ]);
+});
+
+test('bad sends are one-line errors that write nothing', async (t) => {
+  const h = await home(t);
+  const cases: [string[], number, RegExp][] = [
+    [['--template', 'nope', '--segment', 'all'], 1, /no template "nope"/],
+    [['--template', 'note', '--segment', 'ghosts'], 1, /no segment "ghosts"/],
+    [['--template', 'note', '--user', 'zed'], 1, /no user "zed"/],
+    [['--template', 'note'], 2, /exactly one of --segment, --user or --users/],
+    [['--template', 'note', '--segment', 'all', '--user', 'a'], 2, /exactly one of/],
+    [['--template', 'promo', '--user', 'a', '--channel', 'sms'], 1, /template "promo" has no sms part/],
+    [['--template', 'note', '--user', 'a', '--channel', 'fax'], 2, /--channel "fax" is not a channel/],
+    [['--template', 'note', '--user', 'a', '--priority', 'urgent'], 2, /--priority must be high, normal or low/],
+    [['--template', 'note', '--user', 'a', '--data', 'oops'], 2, /--data "oops" is not key=value/],
+    [['--template', 'note', '--user', 'a', '--data-file', '/nonexistent.json'], 1, /cannot read/],
+  ];
+  for (const [argv, code, message] of cases) {
+    const r = await notify(h, ['send', ...argv]);
+    assert.equal(r.code, code, `${argv.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+  const store = await openHomeStore(t, h);
+  assert.equal(store.db.prepare('SELECT count(*) FROM notifications').pluck().get(), 0);
+});
