@@ -21,6 +21,7 @@ import { register as registerDaemon } from './commands/daemon/index.js';
 import { register as registerTop } from './commands/top.js';
 import { register as registerLog } from './commands/log.js';
 import { register as registerDemo } from './commands/demo.js';
+import { register as registerChannels } from './commands/channels/index.js';
 
 /** What every verb's register() receives: a way to turn its handler into a commander action. */
 export interface Ctx {
@@ -68,6 +69,7 @@ export function buildProgram(ctx: Ctx, io: IO): Command {
   registerTop(program, ctx);
   registerLog(program, ctx);
   registerDemo(program, ctx);
+  registerChannels(program, ctx);
   return program;
 }
 
