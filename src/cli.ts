@@ -22,6 +22,8 @@ import { register as registerTop } from './commands/top.js';
 import { register as registerLog } from './commands/log.js';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerChannels } from './commands/channels/index.js';
+import { register as registerCampaigns } from './commands/campaigns/index.js';
+import { register as registerSchedule } from './commands/schedule/index.js';
 
 /** What every verb's register() receives: a way to turn its handler into a commander action. */
 export interface Ctx {
@@ -70,6 +72,8 @@ export function buildProgram(ctx: Ctx, io: IO): Command {
   registerLog(program, ctx);
   registerDemo(program, ctx);
   registerChannels(program, ctx);
+  registerCampaigns(program, ctx);
+  registerSchedule(program, ctx);
   return program;
 }
 

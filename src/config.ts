@@ -88,6 +88,18 @@ export const configSchema = z.object({
     /** A delivery older than this is dead instead of retried. Default 24 h. */
     maxAgeMs: z.number().int().positive().default(86_400_000),
   }).strict().default({}),
+  /**
+   * Marketing deliveries due inside this window of the recipient's local time wait until it ends
+   * ("22:00-08:00"). Transactional categories bypass it. A user's attribute `quiet_hours` overrides it
+   * ("23:00-07:00", or "off").
+   */
+  quietHours: z.string().regex(/^(off|\d{2}:\d{2}-\d{2}:\d{2})$/, 'must be HH:MM-HH:MM, e.g. 22:00-08:00, or off').optional(),
+  scheduler: z.object({
+    /** How often due schedules and scheduled campaigns are checked. Default 1000 ms. */
+    tickMs: z.number().int().positive().default(1000),
+    /** An occurrence later than this is "missed" and follows its schedule's catch-up policy. Default 60 s. */
+    graceMs: z.number().int().positive().default(60_000),
+  }).strict().default({}),
   daemon: z.object({
     /** How long a claim holds a delivery. Default 60 s. */
     leaseMs: z.number().int().positive().default(60_000),

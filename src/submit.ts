@@ -27,6 +27,10 @@ export interface SubmitRequest {
   appId?: string;
   /** Epoch ms; in the future makes a scheduled notification the daemon starts then. */
   sendAt?: number;
+  /** HH:MM: deliver at this time in each recipient's timezone (users without one: defaults.timezone). */
+  localTime?: string;
+  /** YYYY-MM-DD for `localTime`; default: the next such time for each recipient. */
+  date?: string;
 }
 
 export interface SubmitResult {
@@ -67,13 +71,8 @@ async function resolve(req: SubmitRequest, store: Store, config: Config): Promis
   const transactional = config.categories[category]?.transactional ?? true;
   const priority = PRIORITY_RANK[req.priority ?? (transactional ? 'high' : 'low')];
   if (priority === undefined) throw new InputError(`unknown priority "${req.priority}" (use high, normal or low)`, { field: 'priority' });
-  const defaultOptIn = transactional ? true : config.defaults.marketingOptIn;
-  const optIn: FanoutPlan['optIn'] = {};
-  for (const c of channels) optIn[c] = store.prefs.optedInSql(c, category, defaultOptIn);
-  const plan: FanoutPlan = { optIn, capPerDay: config.limits[category]?.perDay, countNoAddress: Boolean(req.channels?.length) };
-  if (req.segment) {
-    plan.segment = await store.segments.filter(req.segment);
-  } else {
+  const plan = await planFor({ category, channels, segment: req.segment }, store, config, Boolean(req.channels?.length));
+  if (!req.segment) {
     const users = [...new Set(req.users)];
     if (users.length === 0) throw new InputError('the list of users is empty');
     const missing = await store.users.missing(users);
@@ -82,13 +81,70 @@ async function resolve(req: SubmitRequest, store: Store, config: Config): Promis
   return { templateVersion: template.version, category, channels, priority, plan };
 }
 
+/** The fan-out plan of a notification: opt-in filters per channel, the cap, the segment's filter. */
+async function planFor(n: { category: string; channels: Channel[]; segment?: string }, store: Store, config: Config, explicitChannels: boolean): Promise<FanoutPlan> {
+  const transactional = config.categories[n.category]?.transactional ?? true;
+  const defaultOptIn = transactional ? true : config.defaults.marketingOptIn;
+  const optIn: FanoutPlan['optIn'] = {};
+  for (const c of n.channels) optIn[c] = store.prefs.optedInSql(c, n.category, defaultOptIn);
+  const plan: FanoutPlan = { optIn, capPerDay: config.limits[n.category]?.perDay, countNoAddress: explicitChannels };
+  if (n.segment) plan.segment = await store.segments.filter(n.segment);
+  return plan;
+}
+
+/**
+ * Per-recipient due times: local-time sends (at HH:MM in each timezone) and quiet hours (marketing
+ * due inside the recipient's window waits for its end). Computed once per distinct (timezone,
+ * quiet-hours override) of the audience, so fan-out stays set-based.
+ */
+async function applyTiming(n: NotificationRow, plan: FanoutPlan, store: Store, config: Config, now: number): Promise<number> {
+  const nextAt = Math.max(now, n.sendAt ?? now);
+  const marketing = !(config.categories[n.category]?.transactional ?? true);
+  if (!n.timing?.localTime && !marketing) return nextAt;
+  const { nextLocalTime, parseQuietHours, deferForQuietHours } = await import('./core/schedule.js');
+  const fallback = config.quietHours ? parseQuietHours(config.quietHours) : undefined;
+  const dueByZone: Record<string, number> = {};
+  const defaultTimezone = config.defaults.timezone;
+  for (const { timezone, quiet } of await store.notifications.audienceZones(n, plan, defaultTimezone)) {
+    let tz = timezone;
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    } catch {
+      tz = defaultTimezone;
+    }
+    let due = n.timing?.localTime ? nextLocalTime(n.timing.localTime, tz, nextAt, n.timing.date) : nextAt;
+    if (marketing) {
+      let window = fallback;
+      try {
+        if (quiet) window = parseQuietHours(quiet);
+      } catch {
+        // A malformed personal window falls back to the configured one.
+      }
+      due = deferForQuietHours(due, tz, window);
+    }
+    if (due !== nextAt) dueByZone[`${timezone}|${quiet}`] = due;
+  }
+  if (Object.keys(dueByZone).length) plan.timing = { dueByZone, defaultTimezone };
+  return nextAt;
+}
+
+/**
+ * Fans out a recorded notification: a scheduled one whose time came, or one whose fan-out stopped
+ * (its process died, or it was paused and resumed). The daemon's scheduler calls this.
+ */
+export async function startNotification(n: NotificationRow, store: Store, config: Config, clock: Clock): Promise<NotificationRow> {
+  const plan = await planFor({ category: n.category, channels: n.channels, segment: 'segment' in n.audience ? n.audience.segment : undefined }, store, config, false);
+  const nextAt = await applyTiming(n, plan, store, config, clock.now());
+  return store.notifications.fanOut(n.id, plan, { nextAt });
+}
+
 /** Counts what a send would write, per channel and skip reason. Writes nothing. */
 export async function dryRun(req: SubmitRequest, store: Store, config: Config): Promise<DryRunResult> {
   const r = await resolve(req, store, config);
   const probe: NotificationRow = {
     id: '(dry-run)', eventId: null, template: req.template, templateVersion: r.templateVersion, category: r.category,
     priority: r.priority, data: req.data ?? {}, audience: req.segment ? { segment: req.segment } : { users: req.users!.length },
-    channels: r.channels, isCampaign: Boolean(req.segment), status: 'fanning', source: req.source, appId: null, sendAt: null,
+    channels: r.channels, isCampaign: Boolean(req.segment), status: 'fanning', source: req.source, appId: null, sendAt: null, timing: null,
     counts: {}, createdAt: 0, updatedAt: 0,
   };
   const counts = await store.notifications.dryRun(probe, { ...r.plan, users: req.users });
@@ -104,14 +160,25 @@ export async function submit(req: SubmitRequest, store: Store, config: Config, c
     const first = await store.notifications.byEventId(req.eventId);
     if (first) return { notification: first, deduplicated: true };
   }
+  if (req.localTime !== undefined && req.sendAt !== undefined) throw new InputError('give a send time (--at) or a local time (--local-time), not both');
+  if (req.localTime !== undefined) {
+    const { zonedInstant } = await import('./core/schedule.js');
+    zonedInstant(req.date ?? '2000-01-01', req.localTime, 'UTC');
+  } else if (req.date !== undefined) {
+    throw new InputError('a date (--date) goes with a local time (--local-time HH:MM)');
+  }
   const r = await resolve(req, store, config);
   const scheduled = req.sendAt !== undefined && req.sendAt > clock.now();
+  const owner = `submit:${process.pid}`;
   const { notification, deduplicated } = await store.notifications.create({
     eventId: req.eventId, template: req.template, templateVersion: r.templateVersion, category: r.category, priority: r.priority,
     data: req.data ?? {}, audience: req.segment ? { segment: req.segment } : { users: req.users! }, channels: r.channels,
-    source: req.source, appId: req.appId, sendAt: req.sendAt, status: scheduled ? 'scheduled' : 'fanning',
+    source: req.source, appId: req.appId, sendAt: req.sendAt,
+    timing: req.localTime ? { localTime: req.localTime, date: req.date } : undefined,
+    status: scheduled ? 'scheduled' : 'fanning', owner: scheduled ? undefined : owner,
   });
   if (deduplicated || scheduled) return { notification, deduplicated };
-  const done = await store.notifications.fanOut(notification.id, r.plan, { onBatch: onProgress });
+  const nextAt = await applyTiming(notification, r.plan, store, config, clock.now());
+  const done = await store.notifications.fanOut(notification.id, r.plan, { nextAt, onBatch: onProgress });
   return { notification: done, deduplicated: false };
 }

@@ -23,6 +23,14 @@ export interface SendOptions {
   eventId?: string;
   dryRun?: boolean;
   wait?: boolean;
+  /** Start at this time: ISO date-time; without an offset, wall-clock time in --tz. */
+  at?: string;
+  /** Timezone for --at. Default defaults.timezone. */
+  tz?: string;
+  /** HH:MM in each recipient's own timezone. */
+  localTime?: string;
+  /** YYYY-MM-DD for --local-time. */
+  date?: string;
   json?: boolean;
 }
 
@@ -34,7 +42,9 @@ Examples:
   $ notify send --template welcome --user u1 --data coupon=WELCOME10 --wait
   $ notify send --template digest --users ids.txt --channel email
   $ notify send --template promo --segment kr --dry-run
-  $ notify send --template digest --segment readers --event-id digest-$(date +%F)   # safe to run twice`;
+  $ notify send --template digest --segment readers --event-id digest-$(date +%F)   # safe to run twice
+  $ notify send --template promo --segment all --at 2026-12-01T09:00 --tz Asia/Seoul
+  $ notify send --template digest --segment all --local-time 08:00 --date 2026-12-01`;
 
 export function register(program: Command, ctx: Ctx): void {
   program.command('send')
@@ -50,6 +60,10 @@ export function register(program: Command, ctx: Ctx): void {
     .option('--event-id <id>', 'idempotency key: sending again with the same id does nothing and reports the first send')
     .option('--dry-run', 'count deliveries per channel and skip reason; write nothing')
     .option('--wait', 'wait until every delivery is final, with a progress bar')
+    .option('--at <time>', 'start at this time (2026-12-01T09:00; without an offset it is in --tz); the daemon starts it')
+    .option('--tz <zone>', 'timezone for --at (default: defaults.timezone)')
+    .option('--local-time <HH:MM>', "deliver at this time in each recipient's own timezone")
+    .option('--date <YYYY-MM-DD>', 'the day for --local-time (default: the next such time for each recipient)')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', EXAMPLES)
     .action(ctx.action(async (deps, opts: SendOptions) => {
@@ -98,9 +112,21 @@ export async function run(options: SendOptions, deps: Deps): Promise<SendResult>
   data = { ...data, ...parsePairs(options.data ?? []) };
   const users = options.users !== undefined ? await readIds(options.users, deps) : options.user?.length ? options.user : undefined;
   const [config, store, submitModule] = await Promise.all([deps.config(), deps.store(), import('../submit.js')]);
+  let sendAt: number | undefined;
+  if (options.at !== undefined) {
+    const { parseAt } = await import('../core/schedule.js');
+    const tz = options.tz ?? config.defaults.timezone;
+    (await import('../core/validate.js')).checkTimezone(tz, '--tz');
+    sendAt = parseAt(options.at, tz);
+  } else if (options.tz !== undefined) {
+    throw new UsageError('--tz goes with --at');
+  }
+  if (options.date !== undefined && options.localTime === undefined) throw new UsageError('--date goes with --local-time');
+  if (options.localTime !== undefined && options.at !== undefined) throw new UsageError('give --at or --local-time, not both');
   const request = {
     template: options.template, segment: options.segment, users, channels, data,
     priority: options.priority as Priority | undefined, eventId: options.eventId, source: 'cli',
+    sendAt, localTime: options.localTime, date: options.date,
   };
   if (options.dryRun) return { dryRun: true, ...(await submitModule.dryRun(request, store, config)) };
   const progress = new Progress(deps.io, 'Fanning out');
@@ -138,10 +164,15 @@ function print(deps: Deps, result: SendResult, opts: SendOptions): void {
   }
   const n = result.notification;
   const json = { id: n.id, eventId: n.eventId, deduplicated: result.deduplicated, status: n.status, template: n.template,
-    templateVersion: n.templateVersion, campaign: n.isCampaign, counts: n.counts };
+    templateVersion: n.templateVersion, campaign: n.isCampaign, sendAt: n.sendAt ? new Date(n.sendAt).toISOString() : null,
+    timing: n.timing, counts: n.counts };
   if (opts.json) return void io.stdout.write(JSON.stringify(json, null, 2) + '\n');
   if (result.deduplicated) {
     io.stdout.write(`Already sent: event id "${n.eventId}" is notification ${n.id} (${n.status}); nothing new queued\n`);
+    return;
+  }
+  if (n.status === 'scheduled') {
+    io.stdout.write(`Scheduled ${n.isCampaign ? 'campaign' : 'notification'} ${n.id}: ${n.template} v${n.templateVersion} at ${new Date(n.sendAt!).toISOString()}; the daemon starts it then\n`);
     return;
   }
   io.stdout.write(`${n.isCampaign ? 'Campaign' : 'Notification'} ${n.id}: ${n.template} v${n.templateVersion} to ${n.counts.audience ?? 0} users (${n.status})\n`);

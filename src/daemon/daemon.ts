@@ -18,6 +18,7 @@ import { createAdapter, laneSettings } from '../channels/index.js';
 import { DeliveryError, type ChannelAdapter, type OutboundMessage } from '../channels/types.js';
 import { Lane, type LaneStatus } from './lane.js';
 import { Alerter } from './alerts.js';
+import { Scheduler } from './scheduler.js';
 import type { Renderer } from './render.js';
 import type { Logger } from './logger.js';
 
@@ -65,12 +66,14 @@ export class Daemon extends EventEmitter {
   private notifications = new Map<string, NotificationRow>();
   private lastErrors: DaemonStatus['lastErrors'] = [];
   private alerter: Alerter;
+  readonly scheduler: Scheduler;
   private closed = false;
 
   constructor(private options: DaemonOptions) {
     super();
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.alerter = new Alerter(options.config, options.clock, options.logger, () => this.adapters.get('email'));
+    this.scheduler = new Scheduler({ store: options.store, config: options.config, clock: options.clock, logger: options.logger, owner: this.owner, onWork: () => this.wake() });
   }
 
   async start(): Promise<void> {
@@ -86,8 +89,10 @@ export class Daemon extends EventEmitter {
     const reclaimEvery = Math.min(5000, Math.max(100, Math.floor(config.daemon.leaseMs / 4)));
     this.timers.push(setInterval(() => void this.reclaim(), reclaimEvery));
     this.timers.push(setInterval(() => void this.finishCampaigns(), 2000));
+    this.timers.push(setInterval(() => void this.scheduler.tick().catch((err: Error) => logger.error({ err: err.message }, 'scheduler pass failed')), config.scheduler.tickMs));
     this.alerter.start();
     await this.reclaim();
+    await this.scheduler.tick().catch((err: Error) => logger.error({ err: err.message }, 'scheduler pass failed'));
     this.state = 'running';
     this.loopDone = this.loop();
   }
@@ -276,13 +281,14 @@ export class Daemon extends EventEmitter {
     const drain = Promise.all([...this.lanes.values()].map((l) => l.queue.onIdle()));
     const timeout = new Promise((r) => setTimeout(r, this.options.drainTimeoutMs ?? 15_000).unref());
     await Promise.race([drain, timeout]);
+    for (const timer of this.timers) clearInterval(timer);
     const steps: [string, () => Promise<unknown>][] = [
+      ['finish the scheduler pass', () => this.scheduler.settle()],
       ['flush results', () => this.flush()],
       ['release unsent', () => this.options.store.outbox.release(released, this.owner)],
       ['flush alerts', () => this.alerter.stop()],
       ...[...this.adapters].map(([p, a]) => [`close ${p}`, () => a.close()] as [string, () => Promise<unknown>]),
     ];
-    for (const timer of this.timers) clearInterval(timer);
     for (const [name, step] of steps) {
       try {
         await step();

@@ -8,7 +8,7 @@ import type { Database } from './db.js';
 import type { Clock } from '../core/time.js';
 import type { Channel, SkipReason } from '../core/types.js';
 import type { SqlFilter } from './users.js';
-import { NotFoundError } from '../errors.js';
+import { InputError, NotFoundError } from '../errors.js';
 
 export type NotificationStatus = 'scheduled' | 'fanning' | 'active' | 'paused' | 'canceled' | 'done';
 
@@ -27,9 +27,16 @@ export interface NotificationRow {
   source: string;
   appId: string | null;
   sendAt: number | null;
+  timing: NotificationTiming | null;
   counts: NotificationCounts;
   createdAt: number;
   updatedAt: number;
+}
+
+/** Local-time delivery: at `localTime` in each recipient's timezone, on `date` or the next such time. */
+export interface NotificationTiming {
+  localTime?: string;
+  date?: string;
 }
 
 export interface NotificationCounts {
@@ -55,8 +62,11 @@ export interface NotificationInput {
   source: string;
   appId?: string;
   sendAt?: number;
+  timing?: NotificationTiming;
   /** 'scheduled' waits for the daemon; 'fanning' is fanned out by the caller now. */
   status: 'scheduled' | 'fanning';
+  /** Lease owner for a fan-out the caller starts now. */
+  owner?: string;
 }
 
 /** What a fan-out needs besides the notification: compiled filters from the other stores and config. */
@@ -73,12 +83,20 @@ export interface FanoutPlan {
   batchSize?: number;
   /** Dry runs only: the explicit audience (no recipients table rows exist yet). */
   users?: string[];
+  /**
+   * Per-recipient due times by `<timezone>|<quiet_hours attribute>` (local-time sends, quiet hours);
+   * recipients whose key is absent are due at the fan-out's `nextAt`.
+   */
+  timing?: { dueByZone: Record<string, number>; defaultTimezone: string };
 }
+
+/** How long a fan-out holds its notification before another process may resume it. */
+const FANOUT_LEASE_MS = 60_000;
 
 interface NotificationDbRow {
   id: string; event_id: string | null; template: string; template_version: number; category: string; priority: number;
   data: string; audience: string; channels: string; is_campaign: number; status: NotificationStatus; source: string;
-  app_id: string | null; send_at: number | null; counts: string; created_at: number; updated_at: number;
+  app_id: string | null; send_at: number | null; timing: string | null; counts: string; created_at: number; updated_at: number;
   fanout_after: string | null;
 }
 
@@ -87,7 +105,7 @@ function toNotification(r: NotificationDbRow): NotificationRow {
     id: r.id, eventId: r.event_id, template: r.template, templateVersion: r.template_version, category: r.category,
     priority: r.priority, data: JSON.parse(r.data), audience: JSON.parse(r.audience), channels: JSON.parse(r.channels),
     isCampaign: r.is_campaign === 1, status: r.status, source: r.source, appId: r.app_id, sendAt: r.send_at,
-    counts: JSON.parse(r.counts), createdAt: r.created_at, updatedAt: r.updated_at,
+    timing: r.timing ? JSON.parse(r.timing) : null, counts: JSON.parse(r.counts), createdAt: r.created_at, updatedAt: r.updated_at,
   };
 }
 
@@ -111,11 +129,12 @@ export class NotificationStore {
     const audience = 'segment' in input.audience ? { segment: input.audience.segment } : { users: input.audience.users.length };
     const inserted = this.db.transaction(() => {
       const r = this.db.prepare(`INSERT INTO notifications (id, event_id, template, template_version, category, priority, data, audience,
-          channels, is_campaign, status, source, app_id, send_at, counts, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?) ON CONFLICT (event_id) DO NOTHING`).run(
+          channels, is_campaign, status, source, app_id, send_at, timing, counts, fanout_owner, fanout_until, created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`).run(
         id, input.eventId ?? null, input.template, input.templateVersion, input.category, input.priority,
         JSON.stringify(input.data), JSON.stringify(audience), JSON.stringify(input.channels), isCampaign ? 1 : 0,
-        input.status, input.source, input.appId ?? null, input.sendAt ?? null, now, now);
+        input.status, input.source, input.appId ?? null, input.sendAt ?? null, input.timing ? JSON.stringify(input.timing) : null,
+        input.owner ?? null, input.owner ? now + FANOUT_LEASE_MS : null, now, now);
       if (r.changes === 0) return false;
       if ('users' in input.audience) {
         const add = this.db.prepare('INSERT OR IGNORE INTO notification_recipients (notification_id, user_id) VALUES (?, ?)');
@@ -204,10 +223,13 @@ export class NotificationStore {
       rangeSql.push(`${col} IS NOT NULL AND ${col} != ''`);
     }
     params.push(...reasonParams);
+    const zones = plan.timing ?? { dueByZone: {}, defaultTimezone: 'UTC' };
+    params.push(JSON.stringify(zones.dueByZone), zones.defaultTimezone);
     if (range.after !== null) params.push(range.after);
     if (range.upto !== null) params.push(range.upto);
     params.push(...audience.params);
-    const sql = `SELECT u.id AS user_id, ${cols}, ${reason} AS skip_reason FROM ${from}
+    const due = `(SELECT value FROM json_each(?) WHERE key = coalesce(u.timezone, ?) || '|' || coalesce(json_extract(u.attributes, '$.quiet_hours'), ''))`;
+    const sql = `SELECT u.id AS user_id, ${cols}, ${reason} AS skip_reason, ${due} AS due_at FROM ${from}
       WHERE ${[...rangeSql, `(${audience.sql})`].join(' AND ')}`;
     return { sql, params };
   }
@@ -265,21 +287,28 @@ export class NotificationStore {
       if (upto === null) break;
       const range = { after, upto };
       const now = this.clock.now();
-      this.db.transaction(() => {
+      const stopped = this.db.transaction(() => {
+        // Paused or canceled meanwhile: stop here; a resume continues from fanout_after.
+        const status = this.db.prepare('SELECT status FROM notifications WHERE id = ?').pluck().get(n.id);
+        if (status !== 'fanning') return true;
         for (const channel of n.channels) {
           const select = this.channelSelect(n, channel, plan, range);
           this.db.prepare(`INSERT INTO deliveries (notification_id, user_id, channel, provider, device_id, address, category, priority,
               status, skip_reason, next_at, created_at, updated_at)
             SELECT ?, x.user_id, x.channel, x.provider, x.device_id, x.address, ?, ?,
-              CASE WHEN x.skip_reason IS NULL THEN 'queued' ELSE 'skipped' END, x.skip_reason, ?, ?, ?
-            FROM (${select.sql}) x`).run(n.id, n.category, n.priority, nextAt, now, now, ...select.params);
+              CASE WHEN x.skip_reason IS NOT NULL THEN 'skipped' WHEN coalesce(x.due_at, ?) > ? THEN 'scheduled' ELSE 'queued' END,
+              x.skip_reason, coalesce(x.due_at, ?), ?, ?
+            FROM (${select.sql}) x`).run(n.id, n.category, n.priority, nextAt, now, nextAt, now, now, ...select.params);
           if (plan.countNoAddress) {
             const missing = this.noAddressCount(n, channel, plan, range);
             if (missing) counts.noAddress![channel] = (counts.noAddress![channel] ?? 0) + missing;
           }
         }
-        this.db.prepare('UPDATE notifications SET fanout_after = ?, counts = ?, updated_at = ? WHERE id = ?').run(upto, JSON.stringify(counts), now, n.id);
+        this.db.prepare('UPDATE notifications SET fanout_after = ?, counts = ?, fanout_until = ?, updated_at = ? WHERE id = ?')
+          .run(upto, JSON.stringify(counts), now + FANOUT_LEASE_MS, now, n.id);
+        return false;
       }).immediate();
+      if (stopped) return (await this.get(id))!;
       users += batch.n;
       options.onBatch?.(users);
       after = upto;
@@ -287,8 +316,59 @@ export class NotificationStore {
     counts.audience = this.db.prepare(`SELECT count(*) FROM users u WHERE ${audience.sql}`).pluck().get(...audience.params) as number;
     Object.assign(counts, this.deliveryCounts(n.id));
     const now = this.clock.now();
-    this.db.prepare(`UPDATE notifications SET status = CASE WHEN status = 'fanning' THEN 'active' ELSE status END, counts = ?, fanout_owner = NULL,
+    this.db.prepare(`UPDATE notifications SET status = CASE WHEN status = 'fanning' THEN 'active' ELSE status END, counts = json_patch(counts, ?), fanout_owner = NULL,
       fanout_until = NULL, updated_at = ? WHERE id = ?`).run(JSON.stringify(counts), now, n.id);
+    return (await this.get(id))!;
+  }
+
+  /** Distinct `<timezone>|<quiet_hours>` keys of the audience, for per-recipient timing. */
+  async audienceZones(n: NotificationRow, plan: FanoutPlan, defaultTimezone: string): Promise<{ timezone: string; quiet: string }[]> {
+    const audience = this.audienceFilter(n, plan);
+    return this.db.prepare(`SELECT DISTINCT coalesce(u.timezone, ?) AS timezone, coalesce(json_extract(u.attributes, '$.quiet_hours'), '') AS quiet
+      FROM users u WHERE ${audience.sql}`).all(defaultTimezone, ...audience.params) as { timezone: string; quiet: string }[];
+  }
+
+  /**
+   * Takes notifications a daemon should fan out now: scheduled ones that are due, and fan-outs whose
+   * process died (lease expired). Each is leased to `owner` by one atomic statement.
+   */
+  async claimFanouts(owner: string, limit = 10): Promise<NotificationRow[]> {
+    const now = this.clock.now();
+    const rows = this.db.prepare(`UPDATE notifications SET status = 'fanning', fanout_owner = ?, fanout_until = ?, updated_at = ?
+      WHERE id IN (SELECT id FROM notifications WHERE (status = 'scheduled' AND send_at <= ?)
+        OR (status = 'fanning' AND (fanout_until IS NULL OR fanout_until < ?)) ORDER BY priority, coalesce(send_at, created_at) LIMIT ?)
+      RETURNING *`).all(owner, now + FANOUT_LEASE_MS, now, now, now, limit) as NotificationDbRow[];
+    return rows.map(toNotification);
+  }
+
+  /**
+   * Cancel: nothing more is sent; deliveries not yet final become canceled.
+   * Pause: claims skip its deliveries until resume. Returns the notification after the change.
+   */
+  async setState(id: string, action: 'cancel' | 'pause' | 'resume'): Promise<NotificationRow> {
+    const n = await this.require(id);
+    const now = this.clock.now();
+    const allowed: Record<typeof action, NotificationStatus[]> = {
+      cancel: ['scheduled', 'fanning', 'active', 'paused'], pause: ['scheduled', 'fanning', 'active'], resume: ['paused'],
+    };
+    if (!allowed[action].includes(n.status)) {
+      throw new InputError(`notification ${id} is ${n.status}: it cannot be ${action === 'cancel' ? 'canceled' : action === 'pause' ? 'paused' : 'resumed'}`);
+    }
+    this.db.transaction(() => {
+      if (action === 'cancel') {
+        this.db.prepare(`UPDATE deliveries SET status = 'canceled', updated_at = ? WHERE notification_id = ? AND status IN ('queued', 'scheduled', 'failed', 'paused')`).run(now, id);
+        this.db.prepare(`UPDATE notifications SET status = 'canceled', fanout_owner = NULL, fanout_until = NULL, updated_at = ? WHERE id = ?`).run(now, id);
+      } else if (action === 'pause') {
+        this.db.prepare(`UPDATE deliveries SET status = 'paused', updated_at = ? WHERE notification_id = ? AND status IN ('queued', 'scheduled', 'failed')`).run(now, id);
+        // Remember what to return to: a scheduled notification stays due at send_at; others resume fanning or active.
+        const resumeTo = n.status === 'scheduled' ? 'scheduled' : n.status === 'fanning' ? 'fanning' : 'active';
+        this.db.prepare(`UPDATE notifications SET status = 'paused', counts = json_set(counts, '$.resumeTo', ?), fanout_owner = NULL, fanout_until = NULL, updated_at = ? WHERE id = ?`).run(resumeTo, now, id);
+      } else {
+        this.db.prepare(`UPDATE deliveries SET status = CASE WHEN next_at > ? THEN 'scheduled' ELSE 'queued' END, updated_at = ? WHERE notification_id = ? AND status = 'paused'`).run(now, now, id);
+        const resumeTo = (n.counts as { resumeTo?: NotificationStatus }).resumeTo ?? 'active';
+        this.db.prepare(`UPDATE notifications SET status = ?, counts = json_remove(counts, '$.resumeTo'), updated_at = ? WHERE id = ?`).run(resumeTo, now, id);
+      }
+    }).immediate();
     return (await this.get(id))!;
   }
 

@@ -66,7 +66,7 @@ export class OutboxStore {
     const db = this.db;
     return {
       claim: db.prepare(`UPDATE deliveries SET status = 'sending', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
-        WHERE id IN (SELECT id FROM deliveries WHERE provider = ? AND status IN ('queued', 'failed') AND next_at <= ?
+        WHERE id IN (SELECT id FROM deliveries WHERE provider = ? AND status IN ('queued', 'failed', 'scheduled') AND next_at <= ?
                      ORDER BY priority, next_at LIMIT ?)
         RETURNING id, notification_id, user_id, channel, provider, device_id, address, category, priority, attempts, created_at, next_at`),
       sent: db.prepare(`UPDATE deliveries SET status = 'sent', provider_id = ?, sent_at = ?, last_error = NULL, lease_owner = NULL, lease_until = NULL, updated_at = ?
@@ -162,11 +162,11 @@ export class OutboxStore {
   async depths(): Promise<LaneDepth[]> {
     const now = this.clock.now();
     const rows = this.db.prepare(`SELECT provider,
-        sum(CASE WHEN status IN ('queued', 'failed') AND next_at <= ? THEN 1 ELSE 0 END) AS due,
+        sum(CASE WHEN status IN ('queued', 'failed', 'scheduled') AND next_at <= ? THEN 1 ELSE 0 END) AS due,
         sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS retrying,
         sum(CASE WHEN status = 'sending' THEN 1 ELSE 0 END) AS sending,
-        min(CASE WHEN status IN ('queued', 'failed') AND next_at <= ? THEN next_at END) AS oldest
-      FROM deliveries WHERE status IN ('queued', 'failed', 'sending') GROUP BY provider`).all(now, now) as Record<string, number | null>[];
+        min(CASE WHEN status IN ('queued', 'failed', 'scheduled') AND next_at <= ? THEN next_at END) AS oldest
+      FROM deliveries WHERE status IN ('queued', 'failed', 'sending', 'scheduled') GROUP BY provider`).all(now, now) as Record<string, number | null>[];
     return rows.map((r) => ({ provider: r.provider as unknown as string, due: r.due ?? 0, retrying: r.retrying ?? 0, sending: r.sending ?? 0, oldestDueAt: r.oldest }));
   }
 

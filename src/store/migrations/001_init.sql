@@ -106,6 +106,8 @@ CREATE TABLE notifications (
   source           TEXT NOT NULL,
   app_id           TEXT,
   send_at          INTEGER,
+  -- Delivery timing beyond send_at: {"localTime": "09:00", "date": "2026-12-01"} for local-time sends.
+  timing           TEXT,
   counts           TEXT NOT NULL DEFAULT '{}',
   -- Fan-out progress: the last user id whose deliveries are written; resumable after a crash.
   fanout_after     TEXT,
@@ -147,7 +149,7 @@ CREATE TABLE deliveries (
   sent_at         INTEGER
 );
 -- Claims read this: due work per lane in priority order. Rows leave it when claimed.
-CREATE INDEX deliveries_due ON deliveries(provider, priority, next_at) WHERE status IN ('queued', 'failed');
+CREATE INDEX deliveries_due ON deliveries(provider, priority, next_at) WHERE status IN ('queued', 'failed', 'scheduled');
 CREATE INDEX deliveries_leased ON deliveries(lease_until) WHERE status = 'sending';
 CREATE INDEX deliveries_notification ON deliveries(notification_id, status);
 CREATE INDEX deliveries_user ON deliveries(user_id, created_at);
