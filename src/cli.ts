@@ -17,6 +17,7 @@ import { register as registerPrefs } from './commands/prefs/index.js';
 import { register as registerTemplates } from './commands/templates/index.js';
 import { register as registerSegments } from './commands/segments/index.js';
 import { register as registerSend } from './commands/send.js';
+import { register as registerApps } from './commands/apps/index.js';
 import { register as registerDaemon } from './commands/daemon/index.js';
 import { register as registerTop } from './commands/top.js';
 import { register as registerLog } from './commands/log.js';
@@ -24,6 +25,8 @@ import { register as registerDemo } from './commands/demo.js';
 import { register as registerChannels } from './commands/channels/index.js';
 import { register as registerCampaigns } from './commands/campaigns/index.js';
 import { register as registerSchedule } from './commands/schedule/index.js';
+import { register as registerStats } from './commands/stats.js';
+import { register as registerEvents } from './commands/events/index.js';
 
 /** What every verb's register() receives: a way to turn its handler into a commander action. */
 export interface Ctx {
@@ -67,6 +70,7 @@ export function buildProgram(ctx: Ctx, io: IO): Command {
   registerTemplates(program, ctx);
   registerSegments(program, ctx);
   registerSend(program, ctx);
+  registerApps(program, ctx);
   registerDaemon(program, ctx);
   registerTop(program, ctx);
   registerLog(program, ctx);
@@ -74,6 +78,8 @@ export function buildProgram(ctx: Ctx, io: IO): Command {
   registerChannels(program, ctx);
   registerCampaigns(program, ctx);
   registerSchedule(program, ctx);
+  registerStats(program, ctx);
+  registerEvents(program, ctx);
   return program;
 }
 

@@ -9,7 +9,7 @@ import { ConfigError, InputError } from './errors.js';
 import type { Config } from './config.js';
 
 /** Dot paths whose values are secrets: redacted by `config show`, never logged. */
-export const SECRET_KEYS = ['channels.sms.authToken', 'channels.webpush.vapidPrivateKey', 'channels.email.smtpUrl', 'server.tlsKey'];
+export const SECRET_KEYS = ['channels.sms.authToken', 'channels.webpush.vapidPrivateKey', 'channels.email.smtpUrl', 'server.tlsKey', 'tracking.key', 'analytics.secret'];
 
 export function resolveHome(flag: string | undefined, env: NodeJS.ProcessEnv): string {
   const dir = flag ?? env.NOTIFY_HOME ?? join(homedir(), '.notify');

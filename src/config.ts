@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
-import { configPath, readRawConfig } from './config-file.js';
+import { configPath, parseValue, readRawConfig, setPath } from './config-file.js';
 
 export * from './config-file.js';
 
@@ -94,6 +94,22 @@ export const configSchema = z.object({
    * ("23:00-07:00", or "off").
    */
   quietHours: z.string().regex(/^(off|\d{2}:\d{2}-\d{2}:\d{2})$/, 'must be HH:MM-HH:MM, e.g. 22:00-08:00, or off').optional(),
+  tracking: z.object({
+    /** HMAC key for tracking and unsubscribe links; `notify init` generates one. Secret. */
+    key: z.string().min(16).optional(),
+    /** Opens this soon after delivery are counted as machine opens. Default 10 s. */
+    machineOpenMs: z.number().int().nonnegative().default(10_000),
+  }).strict().default({}),
+  analytics: z.object({
+    /** Opens, clicks and delivery outcomes are POSTed here in batches (JSON). */
+    webhookUrl: z.string().url().optional(),
+    /** Signs each batch: header X-Notify-Signature = sha256=HMAC-SHA256(secret, body). Secret. */
+    secret: z.string().optional(),
+    /** Events per POST. Default 500. */
+    batchSize: z.number().int().positive().default(500),
+    /** How often to forward. Default 5000 ms. */
+    intervalMs: z.number().int().positive().default(5000),
+  }).strict().default({}),
   scheduler: z.object({
     /** How often due schedules and scheduled campaigns are checked. Default 1000 ms. */
     tickMs: z.number().int().positive().default(1000),
@@ -140,7 +156,37 @@ export function parseConfig(raw: unknown, source: string): Config {
   return result.data;
 }
 
-export function loadConfig(home: string): Config {
-  return parseConfig(readRawConfig(home), configPath(home));
+/**
+ * Keys that may also come from the environment (12-factor deployments): NOTIFY_ + the dot path in
+ * upper snake case, e.g. channels.sms.authToken -> NOTIFY_CHANNELS_SMS_AUTH_TOKEN. The environment
+ * wins over config.json. Values are read as JSON when they parse (numbers, booleans), else as text.
+ */
+export const ENV_KEYS = [
+  'database', 'defaults.country', 'defaults.timezone',
+  'channels.apns.provider', 'channels.apns.keyFile', 'channels.apns.keyId', 'channels.apns.teamId', 'channels.apns.topic',
+  'channels.apns.production', 'channels.apns.endpoint',
+  'channels.fcm.provider', 'channels.fcm.serviceAccountFile', 'channels.fcm.endpoint',
+  'channels.webpush.provider', 'channels.webpush.vapidPublicKey', 'channels.webpush.vapidPrivateKey', 'channels.webpush.subject',
+  'channels.sms.provider', 'channels.sms.accountSid', 'channels.sms.authToken', 'channels.sms.from', 'channels.sms.messagingServiceSid',
+  'channels.sms.endpoint',
+  'channels.email.provider', 'channels.email.smtpUrl', 'channels.email.from', 'channels.email.replyTo',
+  'server.listen', 'server.publicUrl', 'server.tlsCert', 'server.tlsKey',
+  'tracking.key', 'analytics.webhookUrl', 'analytics.secret', 'alerts.webhookUrl',
+] as const;
+
+export function envName(key: string): string {
+  return 'NOTIFY_' + key.split('.').map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+}
+
+export function loadConfig(home: string, env: NodeJS.ProcessEnv = {}): Config {
+  const raw = readRawConfig(home);
+  const from: string[] = [];
+  for (const key of ENV_KEYS) {
+    const value = env[envName(key)];
+    if (value === undefined || value === '') continue;
+    setPath(raw, key.split('.'), key.endsWith('.production') ? parseValue(value) : value);
+    from.push(envName(key));
+  }
+  return parseConfig(raw, from.length ? `${configPath(home)} with ${from.join(', ')}` : configPath(home));
 }
 

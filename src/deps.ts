@@ -42,7 +42,7 @@ export function createDeps(options: DepsOptions): Deps {
     home: options.home,
     debug: options.debug ?? false,
     config() {
-      config ??= import('./config.js').then((m) => m.loadConfig(options.home));
+      config ??= import('./config.js').then((m) => m.loadConfig(options.home, options.io.env));
       return config;
     },
     store() {

@@ -136,3 +136,17 @@ test('unknown commands and flags exit 2', async (t) => {
   assert.equal((await notify(home, ['frobnicate'])).code, 2);
   assert.equal((await notify(home, ['users', 'list', '--bogus'])).code, 2);
 });
+
+test('credentials may come from NOTIFY_* environment variables, which win over config.json', async (t) => {
+  const home = await initHome(t);
+  assert.equal((await notify(home, ['config', 'set', 'channels.sms.from', '+15550001111'])).code, 0);
+  const env = { NOTIFY_CHANNELS_SMS_AUTH_TOKEN: 'env-token', NOTIFY_CHANNELS_SMS_FROM: '+15550002222', NOTIFY_SERVER_PUBLIC_URL: 'https://notify.example.com' };
+  const shown = json(await notify(home, ['config', 'show'], { env }));
+  assert.equal(shown.channels.sms.from, '+15550002222');
+  assert.equal(shown.channels.sms.authToken, '********', 'still redacted');
+  assert.equal(shown.server.publicUrl, 'https://notify.example.com');
+  assert.equal((await notify(home, ['config', 'get', 'channels.sms.authToken', '--show-secret'], { env })).stdout, 'env-token\n');
+  const bad = await notify(home, ['users', 'list'], { env: { NOTIFY_SERVER_PUBLIC_URL: 'not a url' } });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /NOTIFY_SERVER_PUBLIC_URL: server\.publicUrl/);
+});

@@ -81,7 +81,7 @@ export async function run(options: DemoOptions, deps: Deps): Promise<DemoResult>
     const [{ Daemon }, { Renderer }, { StatusServer }, { silentLogger }] = await Promise.all([
       import('../daemon/daemon.js'), import('../daemon/render.js'), import('../daemon/status-server.js'), import('../daemon/logger.js'),
     ]);
-    const daemon = new Daemon({ home, config, store, clock: deps.clock, logger: silentLogger, renderer: new Renderer(store) });
+    const daemon = new Daemon({ home, config, store, clock: deps.clock, logger: silentLogger, renderer: new Renderer(store, config) });
     const status = new StatusServer(home, daemon);
     await status.start();
     await daemon.start();

@@ -1,5 +1,6 @@
 /** `notify init`: creates the home directory, config.json (0600) and the database. */
 import { existsSync, mkdirSync, rmSync, chmodSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import type { Ctx } from '../cli.js';
 import type { Deps } from '../deps.js';
@@ -81,6 +82,7 @@ export async function run(options: InitOptions, deps: Deps): Promise<InitResult>
       apns: { provider: 'log' }, fcm: { provider: 'log' }, webpush: { provider: 'log' },
       sms: { provider: 'log' }, email: { provider: 'log' },
     },
+    tracking: { key: randomBytes(32).toString('base64url') },
   };
   // Validate before touching the disk, so a bad flag writes nothing.
   const { parseConfig } = await import('../config.js');

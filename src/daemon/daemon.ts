@@ -19,6 +19,7 @@ import { DeliveryError, type ChannelAdapter, type OutboundMessage } from '../cha
 import { Lane, type LaneStatus } from './lane.js';
 import { Alerter } from './alerts.js';
 import { Scheduler } from './scheduler.js';
+import { AnalyticsForwarder } from './analytics.js';
 import type { Renderer } from './render.js';
 import type { Logger } from './logger.js';
 
@@ -41,6 +42,8 @@ export interface DaemonOptions {
 
 export interface DaemonStatus {
   owner: string;
+  /** Where the HTTP API listens, when it runs. */
+  api: string | null;
   pid: number;
   startedAt: number;
   uptimeMs: number;
@@ -52,6 +55,8 @@ export interface DaemonStatus {
 
 export class Daemon extends EventEmitter {
   readonly owner: string;
+  /** Set by whoever starts the HTTP API beside the daemon. */
+  apiUrl: string | null = null;
   private lanes = new Map<ProviderKey, Lane>();
   private adapters = new Map<ProviderKey, ChannelAdapter>();
   private results: Outcome[] = [];
@@ -67,12 +72,14 @@ export class Daemon extends EventEmitter {
   private lastErrors: DaemonStatus['lastErrors'] = [];
   private alerter: Alerter;
   readonly scheduler: Scheduler;
+  readonly analytics: AnalyticsForwarder;
   private closed = false;
 
   constructor(private options: DaemonOptions) {
     super();
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.alerter = new Alerter(options.config, options.clock, options.logger, () => this.adapters.get('email'));
+    this.analytics = new AnalyticsForwarder(options.config, options.store, options.logger);
     this.scheduler = new Scheduler({ store: options.store, config: options.config, clock: options.clock, logger: options.logger, owner: this.owner, onWork: () => this.wake() });
   }
 
@@ -91,6 +98,7 @@ export class Daemon extends EventEmitter {
     this.timers.push(setInterval(() => void this.finishCampaigns(), 2000));
     this.timers.push(setInterval(() => void this.scheduler.tick().catch((err: Error) => logger.error({ err: err.message }, 'scheduler pass failed')), config.scheduler.tickMs));
     this.alerter.start();
+    await this.analytics.start();
     await this.reclaim();
     await this.scheduler.tick().catch((err: Error) => logger.error({ err: err.message }, 'scheduler pass failed'));
     this.state = 'running';
@@ -287,6 +295,7 @@ export class Daemon extends EventEmitter {
       ['flush results', () => this.flush()],
       ['release unsent', () => this.options.store.outbox.release(released, this.owner)],
       ['flush alerts', () => this.alerter.stop()],
+      ['stop analytics forwarding', () => this.analytics.stop()],
       ...[...this.adapters].map(([p, a]) => [`close ${p}`, () => a.close()] as [string, () => Promise<unknown>]),
     ];
     for (const [name, step] of steps) {
@@ -312,7 +321,7 @@ export class Daemon extends EventEmitter {
       ...c, ratePerSec: totalRate, etaSeconds: totalRate > 0 ? Math.round((c.total - c.done) / totalRate) : null,
     }));
     return {
-      owner: this.owner, pid: process.pid, startedAt: this.startedAt, uptimeMs: now - this.startedAt, state: this.state,
+      owner: this.owner, api: this.apiUrl, pid: process.pid, startedAt: this.startedAt, uptimeMs: now - this.startedAt, state: this.state,
       lanes, campaigns, lastErrors: this.lastErrors.slice(0, 10),
     };
   }

@@ -3,16 +3,23 @@
  * each claimed delivery. Definitions are loaded once per (name, version) and compiled once.
  */
 import { compileTemplate, renderContext, type CompiledTemplate } from '../core/render.js';
-import { PRIORITIES, type User, type WebPushSubscription } from '../core/types.js';
+import { PRIORITIES, type RenderedEmail, type User, type WebPushSubscription } from '../core/types.js';
 import type { Store } from '../store/index.js';
 import type { ClaimedDelivery } from '../store/outbox.js';
 import type { NotificationRow } from '../store/notifications.js';
 import { DeliveryError, type OutboundMessage } from '../channels/types.js';
+import type { Config } from '../config.js';
+import { addOpenPixel, rewriteLinks, signToken } from '../core/tracking.js';
 
 export class Renderer {
   private compiled = new Map<string, CompiledTemplate>();
+  /** Tracking is on when the daemon has a public URL for links and a key to sign them. */
+  private tracking: { base: string; key: string } | undefined;
 
-  constructor(private store: Store) {}
+  constructor(private store: Store, private config?: Config) {
+    const base = config?.server.publicUrl?.replace(/\/+$/, '');
+    if (base && config?.tracking.key) this.tracking = { base, key: config.tracking.key };
+  }
 
   private key(name: string, version: number): string {
     return `${name}\u0000${version}`;
@@ -50,7 +57,23 @@ export class Renderer {
       if (provider === 'webpush' && !subscription) throw new DeliveryError('invalid-address', 'NO_SUBSCRIPTION', 'the web push device has no subscription');
       return { ...base, channel: 'push', provider, to: row.address, subscription, content: content as never };
     }
-    if (row.channel === 'sms') return { ...base, channel: 'sms', provider: 'sms', to: row.address, content: content as never };
-    return { ...base, channel: 'email', provider: 'email', to: row.address, content: content as never };
+    if (row.channel === 'sms') {
+      const statusCallback = this.tracking && this.config?.channels.sms.provider === 'twilio' ? `${this.tracking.base}/hooks/twilio/status?d=${row.id}` : undefined;
+      return { ...base, channel: 'sms', provider: 'sms', to: row.address, content: content as never, ...(statusCallback ? { statusCallback } : {}) };
+    }
+    const email = { ...(content as RenderedEmail) };
+    const headers: Record<string, string> = {};
+    if (this.tracking) {
+      const { base: url, key } = this.tracking;
+      const flags = template.def.tracking ?? { opens: true, clicks: true };
+      if (email.html && flags.clicks) email.html = rewriteLinks(email.html, (u) => `${url}/t/c/${signToken({ k: 'c', d: row.id, u }, key)}`);
+      if (email.html && flags.opens) email.html = addOpenPixel(email.html, `${url}/t/o/${signToken({ k: 'o', d: row.id }, key)}.gif`);
+      if (this.config?.categories[row.category]?.transactional === false) {
+        // RFC 8058 one-click unsubscribe for marketing mail.
+        headers['List-Unsubscribe'] = `<${url}/u/${signToken({ k: 'u', d: row.id }, key)}>`;
+        headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+      }
+    }
+    return { ...base, channel: 'email', provider: 'email', to: row.address, content: email, ...(Object.keys(headers).length ? { headers } : {}) };
   }
 }

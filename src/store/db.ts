@@ -57,6 +57,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database 
     throw new ConfigError(`cannot open ${path}: ${(err as Error).message}`);
   }
   if (!existed) chmodSync(path, 0o600);
+  cacheStatements(db);
   try {
     if (!options.readonly) db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
@@ -69,6 +70,24 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database 
     throw translateSqliteError(err, path);
   }
   return db;
+}
+
+/**
+ * Prepared statements are reused by SQL text: preparing costs more than running a small statement, and
+ * the stores prepare at each call for readability. Callers that set a mode (`pluck()`) set it at every
+ * use, so sharing is safe. Bounded, for the SQL that embeds compiled segment filters.
+ */
+function cacheStatements(db: Database): void {
+  const prepare = db.prepare.bind(db);
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  db.prepare = ((sql: string) => {
+    let statement = cache.get(sql);
+    if (!statement) {
+      statement = prepare(sql);
+      if (cache.size < 5000) cache.set(sql, statement);
+    }
+    return statement;
+  }) as Database['prepare'];
 }
 
 export function migrate(db: Database, path: string, migrations = readMigrations()): void {

@@ -11,6 +11,10 @@ import { TemplateStore } from './templates.js';
 import { SegmentStore } from './segments.js';
 import { OutboxStore } from './outbox.js';
 import { NotificationStore } from './notifications.js';
+import { ScheduleStore } from './schedules.js';
+import { TrackingStore } from './tracking.js';
+import { StatsStore } from './stats.js';
+import { AppStore } from './apps.js';
 
 export class Store {
   readonly users: UserStore;
@@ -20,6 +24,10 @@ export class Store {
   readonly segments: SegmentStore;
   readonly outbox: OutboxStore;
   readonly notifications: NotificationStore;
+  readonly schedules: ScheduleStore;
+  readonly tracking: TrackingStore;
+  readonly stats: StatsStore;
+  readonly apps: AppStore;
   private closed = false;
 
   constructor(readonly db: Database, readonly clock: Clock, readonly path: string) {
@@ -30,6 +38,10 @@ export class Store {
     this.segments = new SegmentStore(db, clock);
     this.outbox = new OutboxStore(db, clock);
     this.notifications = new NotificationStore(db, clock);
+    this.schedules = new ScheduleStore(db, clock);
+    this.tracking = new TrackingStore(db, clock);
+    this.stats = new StatsStore(db, clock);
+    this.apps = new AppStore(db, clock);
   }
 
   /** Runs `fn` in one transaction (BEGIN IMMEDIATE). */

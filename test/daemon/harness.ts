@@ -30,7 +30,7 @@ export async function openHomeStore(t: T, home: string): Promise<Store> {
 /** A home with `users` users (u000000…) who have an email and phone, and a transactional template `note`. */
 export async function seededHome(t: T, users: number, config: Record<string, unknown> = {}): Promise<string> {
   const home = await initHome(t);
-  configure(home, { 'daemon.leaseMs': 3000, 'daemon.pollMs': 50, ...config });
+  configure(home, { 'daemon.leaseMs': 3000, 'daemon.pollMs': 50, 'server.listen': '127.0.0.1:0', ...config });
   const store = await openStore(join(home, 'notify.db'), systemClock);
   try {
     const batch = [];
@@ -61,10 +61,12 @@ export interface DaemonProcess {
 }
 
 /** Starts `notify daemon start` for `home` and waits until its status socket answers. */
-export async function startDaemon(t: T, home: string): Promise<DaemonProcess> {
+export async function startDaemon(t: T, home: string, extraEnv: Record<string, string> = {}): Promise<DaemonProcess> {
   const logFile = join(tempDir(t, 'notify-daemon-log-'), 'daemon.out');
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [BIN, '--home', home, 'daemon', 'start'], { stdio: ['ignore', fd, fd] });
+  // The API listens on a free port unless the home says otherwise (NOTIFY_SERVER_LISTEN wins over config).
+  const env = { ...process.env, NOTIFY_SERVER_LISTEN: process.env.NOTIFY_SERVER_LISTEN ?? '127.0.0.1:0', ...extraEnv };
+  const child = spawn(process.execPath, [BIN, '--home', home, 'daemon', 'start'], { stdio: ['ignore', fd, fd], env });
   closeSync(fd);
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
   t.after(async () => {

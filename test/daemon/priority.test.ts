@@ -16,7 +16,7 @@ test('a high-priority notification overtakes a draining bulk campaign', async (t
   const bulk = await submit({ template: 'bulk', segment: 'all', source: 'cli' }, store, config, systemClock);
   assert.equal(bulk.notification.counts.deliveries?.email?.queued, 30_000);
 
-  const daemon = new Daemon({ home, config, store, clock: systemClock, logger: silentLogger, renderer: new Renderer(store) });
+  const daemon = new Daemon({ home, config, store, clock: systemClock, logger: silentLogger, renderer: new Renderer(store, config) });
   const order: { id: number; notificationId?: string }[] = [];
   daemon.on('delivered', (e: { id: number }) => order.push(e));
   t.after(() => daemon.stop());
@@ -68,5 +68,12 @@ test('daemon start --detach runs in the background with a pid file until stopped
   assert.equal(sent.code, 0, sent.stderr);
   assert.deepEqual(json(sent).counts.deliveries, { sms: { sent: 5 } });
   assert.equal((await notify(home, ['daemon', 'stop'])).code, 0);
-  assert.throws(() => process.kill(pid, 0), 'the daemon exited');
+  await waitFor(() => {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  }, 'the daemon to exit');
 });

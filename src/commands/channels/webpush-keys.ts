@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli.js';
 import type { Deps } from '../../deps.js';
-import { configPath, getPath, parseConfig, readRawConfig, setPath, writeRawConfig } from '../../config.js';
+import { configPath, getPath, readRawConfig, setPath, writeRawConfig } from '../../config-file.js';
 import { InputError, UsageError } from '../../errors.js';
 import { notice, printRecord } from '../../io.js';
 
@@ -63,6 +63,7 @@ export async function run(options: WebpushKeysOptions, deps: Deps): Promise<Webp
   setPath(raw, ['channels', 'webpush', 'vapidPublicKey'], publicKey);
   setPath(raw, ['channels', 'webpush', 'vapidPrivateKey'], privateKey);
   if (options.subject !== undefined) setPath(raw, ['channels', 'webpush', 'subject'], options.subject);
+  const { parseConfig } = await import('../../config.js');
   parseConfig(raw, 'cannot save the VAPID keys');
   writeRawConfig(deps.home, raw);
   return { publicKey, privateKey, savedTo: configPath(deps.home) };

@@ -8,6 +8,7 @@ import type { Deps } from '../../deps.js';
 import { ConfigError } from '../../errors.js';
 import { PROVIDERS } from '../../core/types.js';
 import { logPath, pidPath, readStatus } from '../../daemon/client.js';
+import { selfCommand } from '../../sea.js';
 
 export interface StartOptions {
   detach?: boolean;
@@ -93,13 +94,18 @@ export async function run(options: StartOptions, deps: Deps, signal: AbortSignal
     import('../../daemon/daemon.js'), import('../../daemon/render.js'), import('../../daemon/status-server.js'), import('../../daemon/logger.js'),
   ]);
   const logger = createLogger({ level: options.logLevel });
-  const daemon = new Daemon({ home, config, store, clock: deps.clock, logger, renderer: new Renderer(store) });
+  const daemon = new Daemon({ home, config, store, clock: deps.clock, logger, renderer: new Renderer(store, config) });
   const status = new StatusServer(home, daemon);
-  await status.start();
-  writeFileSync(pidPath(home), `${process.pid}\n`, { mode: 0o600 });
   const onLog = PROVIDERS.filter((p) => config.channels[p].provider === 'log');
+  const { startApiServer } = await import('../../daemon/api/server.js');
+  let api: Awaited<ReturnType<typeof startApiServer>> | undefined;
   try {
     await daemon.start();
+    // The status socket answers only once lanes exist: `daemon status` and tests wait for it.
+    await status.start();
+    writeFileSync(pidPath(home), `${process.pid}\n`, { mode: 0o600 });
+    api = await startApiServer({ config, store, clock: deps.clock, daemon, logger, home });
+    daemon.apiUrl = api.url;
     logger.info({ owner: daemon.owner, home, database: store.path }, 'daemon started');
     if (onLog.length) {
       logger.warn({ providers: onLog, directory: `${home}/log` }, `channels on the log provider write deliveries to files instead of sending: ${onLog.join(', ')}`);
@@ -107,6 +113,7 @@ export async function run(options: StartOptions, deps: Deps, signal: AbortSignal
     if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     logger.info({ signal: String(signal.reason ?? '') }, 'stopping: no new claims; draining in-flight sends');
   } finally {
+    await api?.close().catch((err: Error) => logger.error({ err: err.message }, 'closing the API failed'));
     await daemon.stop();
     await status.close().catch(() => undefined);
     try {
@@ -125,10 +132,11 @@ export async function detach(options: StartOptions, deps: Deps): Promise<StartRe
   await deps.config();
   const existing = runningPid(home);
   if (existing) throw new ConfigError(`a daemon is already running for ${home} (pid ${existing}): stop it with "notify daemon stop"`);
-  const bin = fileURLToPath(new URL('../../../../bin/notify.js', import.meta.url));
+  // The single executable starts itself; the npm install runs bin/notify.js with this node.
+  const [command, ...self] = selfCommand() ?? [process.execPath, fileURLToPath(new URL('../../../../bin/notify.js', import.meta.url))];
   const log = openSync(logPath(home), 'a', 0o600);
-  const args = [bin, '--home', home, 'daemon', 'start', ...(options.logLevel ? ['--log-level', options.logLevel] : [])];
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: deps.io.env });
+  const args = [...self, '--home', home, 'daemon', 'start', ...(options.logLevel ? ['--log-level', options.logLevel] : [])];
+  const child = spawn(command!, args, { detached: true, stdio: ['ignore', log, log], env: deps.io.env });
   closeSync(log);
   let exited: number | null = null;
   child.on('exit', (code) => (exited = code ?? 1));
