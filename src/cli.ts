@@ -23,10 +23,13 @@ import { register as registerTop } from './commands/top.js';
 import { register as registerLog } from './commands/log.js';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerChannels } from './commands/channels/index.js';
+import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerCampaigns } from './commands/campaigns/index.js';
 import { register as registerSchedule } from './commands/schedule/index.js';
 import { register as registerStats } from './commands/stats.js';
 import { register as registerEvents } from './commands/events/index.js';
+import { register as registerDb } from './commands/db/index.js';
+import { printVersion, versionRequested } from './version.js';
 
 /** What every verb's register() receives: a way to turn its handler into a commander action. */
 export interface Ctx {
@@ -47,6 +50,8 @@ Examples:
   $ notify segments create korea --where "country = 'KR' and has email"
   $ notify send --template promo --segment korea
   $ notify daemon start
+
+  $ notify --version                 # version, commit and the Node.js inside
 
 Environment:
   NOTIFY_HOME   home directory (default ~/.notify); --home wins
@@ -76,10 +81,12 @@ export function buildProgram(ctx: Ctx, io: IO): Command {
   registerLog(program, ctx);
   registerDemo(program, ctx);
   registerChannels(program, ctx);
+  registerDoctor(program, ctx);
   registerCampaigns(program, ctx);
   registerSchedule(program, ctx);
   registerStats(program, ctx);
   registerEvents(program, ctx);
+  registerDb(program, ctx);
   return program;
 }
 
@@ -97,6 +104,10 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   };
   program = buildProgram(ctx, io);
   const debug = argv.includes('--debug');
+  if (versionRequested(argv)) {
+    printVersion((s) => io.stdout.write(s));
+    return 0;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

@@ -22,6 +22,7 @@ import { deleteApp, initializeApp, type App } from 'firebase-admin/app';
 import { getMessaging, type Message, type Messaging } from 'firebase-admin/messaging';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
+import { networkErrorCode } from './network.js';
 import { parseServiceAccount, ServiceAccountCredential, TokenError, type ServiceAccount } from './fcm-credential.js';
 import { DeliveryError, type AdapterContext, type ChannelAdapter, type DeliveryErrorAction, type DeliveryErrorKind, type OutboundMessage, type SendResult } from './types.js';
 
@@ -220,7 +221,8 @@ function toDeliveryError(err: unknown, answer: Answer): DeliveryError {
     const status = answer.status !== undefined && answer.status >= 400 ? answer.status : undefined;
     return classifyFcmError(sdkCode, status, answer.headers);
   }
-  return new DeliveryError('retryable', 'network-error', `FCM send failed: ${(err as Error).message ?? String(err)}`);
+  // No FCM answer and no SDK code: the request never got through (refused, reset, timed out).
+  return new DeliveryError('retryable', networkErrorCode(err) ?? 'network-error', `FCM send failed: ${(err as Error).message ?? String(err)}`);
 }
 
 /** FCM's errorCode from an error body, else its canonical status. */

@@ -7,6 +7,7 @@ import nodemailer from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
+import { NETWORK_ERROR_CODES } from './network.js';
 import { DeliveryError, type AdapterContext, type ChannelAdapter, type OutboundMessage, type SendResult } from './types.js';
 
 type EmailConfig = Config['channels']['email'];
@@ -24,10 +25,8 @@ export interface SmtpErrorInfo {
   message?: string;
 }
 
-const NETWORK_CODES = new Set([
-  'ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN',
-  'EHOSTUNREACH', 'ENETUNREACH', 'EPROTOCOL',
-]);
+/** nodemailer's own codes for a lost or failed connection; OS socket codes come from ./network.js. */
+const NODEMAILER_CONNECTION_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'EPROTOCOL']);
 
 /**
  * The SMTP error table:
@@ -57,7 +56,7 @@ export function classifySmtpError(err: SmtpErrorInfo): DeliveryError {
     return new DeliveryError('permanent', id, text);
   }
   if (err.code === 'ETLS') return new DeliveryError('retryable', id, `${text} (check the server's certificate and trusted CAs)`, { action: 'alert' });
-  if (err.code && NETWORK_CODES.has(err.code)) return new DeliveryError('retryable', id, text);
+  if (err.code && (NODEMAILER_CONNECTION_CODES.has(err.code) || NETWORK_ERROR_CODES.has(err.code))) return new DeliveryError('retryable', id, text);
   // Nodemailer's own checks: a malformed recipient never becomes deliverable; a malformed message never sends.
   if (err.code === 'EENVELOPE') return new DeliveryError('invalid-address', id, text);
   if (err.code === 'EMESSAGE') return new DeliveryError('permanent', id, text);
@@ -68,7 +67,8 @@ export function classifySmtpError(err: SmtpErrorInfo): DeliveryError {
 const NUMBER_KEYS = new Set(['connectionTimeout', 'greetingTimeout', 'socketTimeout', 'maxMessages', 'rateDelta', 'rateLimit']);
 const BOOLEAN_KEYS = new Set(['requireTLS', 'ignoreTLS']);
 
-function transportOptions(smtpUrl: string, maxConnections: number): SMTPPool.Options {
+/** nodemailer pool options from `channels.email.smtpUrl`; throws ConfigError for a bad URL or option. */
+export function transportOptions(smtpUrl: string, maxConnections: number): SMTPPool.Options {
   let url: URL;
   try {
     url = new URL(smtpUrl);

@@ -9,6 +9,7 @@ import { Agent, request as httpsRequest } from 'node:https';
 import twilio from 'twilio';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
+import { networkDeliveryError } from './network.js';
 import { DeliveryError, type AdapterContext, type ChannelAdapter, type OutboundMessage, type SendResult } from './types.js';
 
 type SmsConfig = Config['channels']['sms'];
@@ -48,13 +49,6 @@ function parseRetryAfter(value: string | string[] | undefined): number | undefin
   const at = Date.parse(v);
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH',
-  'ECONNABORTED', 'ESOCKETTIMEDOUT', 'UND_ERR_SOCKET', 'ERR_SOCKET_CONNECTION_TIMEOUT',
-]);
-/** Certificate failures: retry later, but the operator must fix trust or the endpoint. */
-const TLS_CODES = /^(CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_TLS_|ERR_SSL_)/;
 
 function requireKey(config: SmsConfig, key: 'accountSid' | 'authToken', example: string): string {
   const value = config[key];
@@ -152,10 +146,8 @@ export async function createTwilioAdapter(config: SmsConfig, _ctx: AdapterContex
     }
     const code = typeof e.code === 'string' ? e.code : undefined;
     if (e.name === 'AbortError' || code === 'ABORT_ERR') return new DeliveryError('retryable', 'ABORTED', 'Twilio request aborted');
-    if (code && TLS_CODES.test(code)) {
-      return new DeliveryError('retryable', code, `Twilio TLS failure: ${e.message} (check channels.sms.endpoint and trusted CAs)`, { action: 'alert' });
-    }
-    if (code && NETWORK_CODES.has(code)) return new DeliveryError('retryable', code, `Twilio network error: ${e.message}`);
+    const network = networkDeliveryError(err, 'Twilio', 'check channels.sms.endpoint and trusted CAs');
+    if (network) return network;
     // The SDK's own argument checks (e.g. a missing parameter) reject the message, not the transport.
     return new DeliveryError('permanent', code ?? 'TWILIO_CLIENT', `Twilio request failed: ${e.message ?? String(err)}`);
   }

@@ -8,6 +8,7 @@ import webpush from 'web-push';
 import type { Config } from '../config.js';
 import type { Priority } from '../core/types.js';
 import { ConfigError } from '../errors.js';
+import { networkDeliveryError } from './network.js';
 import { DeliveryError, type AdapterContext, type ChannelAdapter, type OutboundMessage, type SendResult } from './types.js';
 
 type WebPushConfig = Config['channels']['webpush'];
@@ -51,12 +52,6 @@ function parseRetryAfter(value: string | string[] | undefined): number | undefin
   const at = Date.parse(v);
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH',
-  'ECONNABORTED', 'ESOCKETTIMEDOUT',
-]);
-const TLS_CODES = /^(CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_TLS_|ERR_SSL_)/;
 
 /**
  * The Topic header allows at most 32 characters of the URL-safe base64 alphabet. A collapse key that fits is
@@ -181,10 +176,8 @@ function toDeliveryError(err: unknown): DeliveryError {
   if (err instanceof webpush.WebPushError) return classifyWebPushError(err.statusCode, err.headers, err.body);
   const e = err as { code?: unknown; message?: string };
   const code = typeof e.code === 'string' ? e.code : undefined;
-  if (code && TLS_CODES.test(code)) {
-    return new DeliveryError('retryable', code, `web push TLS failure: ${e.message} (check trusted CAs)`, { action: 'alert' });
-  }
-  if (code && NETWORK_CODES.has(code)) return new DeliveryError('retryable', code, `web push network error: ${e.message}`);
+  const network = networkDeliveryError(err, 'web push', 'check trusted CAs');
+  if (network) return network;
   if (e.message === 'Socket timeout') return new DeliveryError('retryable', 'ETIMEDOUT', 'web push request timed out');
   // web-push refuses malformed subscriptions before sending (bad endpoint, p256dh or auth): that device
   // can never receive, so it is deactivated.

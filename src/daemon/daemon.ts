@@ -20,6 +20,7 @@ import { Lane, type LaneStatus } from './lane.js';
 import { Alerter } from './alerts.js';
 import { Scheduler } from './scheduler.js';
 import { AnalyticsForwarder } from './analytics.js';
+import { StatusReader } from './status-reader.js';
 import type { Renderer } from './render.js';
 import type { Logger } from './logger.js';
 
@@ -73,6 +74,7 @@ export class Daemon extends EventEmitter {
   private alerter: Alerter;
   readonly scheduler: Scheduler;
   readonly analytics: AnalyticsForwarder;
+  private statusReader: StatusReader | undefined;
   private closed = false;
 
   constructor(private options: DaemonOptions) {
@@ -90,12 +92,13 @@ export class Daemon extends EventEmitter {
       const adapter = await createAdapter(provider, config, { home, warn: (m) => logger.warn({ provider }, m) });
       this.adapters.set(provider, adapter);
       const lane = new Lane({ provider, adapterName: adapter.name, ...laneSettings(config, provider) });
-      lane.onDrain(() => this.wake());
+      lane.onDrain(() => this.kick());
       this.lanes.set(provider, lane);
     }
     const reclaimEvery = Math.min(5000, Math.max(100, Math.floor(config.daemon.leaseMs / 4)));
     this.timers.push(setInterval(() => void this.reclaim(), reclaimEvery));
     this.timers.push(setInterval(() => void this.finishCampaigns(), 2000));
+    this.timers.push(setInterval(() => this.sweep(), 1000));
     this.timers.push(setInterval(() => void this.scheduler.tick().catch((err: Error) => logger.error({ err: err.message }, 'scheduler pass failed')), config.scheduler.tickMs));
     this.alerter.start();
     await this.analytics.start();
@@ -107,6 +110,12 @@ export class Daemon extends EventEmitter {
 
   /** Claim now instead of at the next poll (new work was committed). */
   wake(): void {
+    for (const lane of this.lanes.values()) lane.idleUntil = 0;
+    this.kick();
+  }
+
+  /** Runs the claim loop now, leaving idle lanes idle (a lane drained below its low-water mark). */
+  private kick(): void {
     this.woken = true;
     this.wakeUp?.();
   }
@@ -116,9 +125,10 @@ export class Daemon extends EventEmitter {
     while (this.state === 'running') {
       this.woken = false;
       let claimed = 0;
+      const now = Date.now();
       for (const [provider, lane] of this.lanes) {
         const room = lane.room;
-        if (room <= 0) continue;
+        if (room <= 0 || lane.idleUntil > now) continue;
         let rows: ClaimedDelivery[];
         try {
           rows = await store.outbox.claim(provider, this.owner, Math.min(room, config.daemon.claimBatch), config.daemon.leaseMs);
@@ -129,6 +139,9 @@ export class Daemon extends EventEmitter {
         if (rows.length) {
           claimed += rows.length;
           await this.dispatch(lane, rows);
+        } else {
+          // Nothing due on this lane: do not ask again before the next poll or wake-up.
+          lane.idleUntil = now + config.daemon.pollMs;
         }
       }
       if (this.state !== 'running') break;
@@ -184,15 +197,30 @@ export class Daemon extends EventEmitter {
   }
 
   private async send(lane: Lane, adapter: ChannelAdapter, row: ClaimedDelivery, message: OutboundMessage): Promise<void> {
-    const timeout = AbortSignal.timeout(this.options.sendTimeoutMs ?? 30_000);
+    // One controller per send, aborted by the lane's sweep when overdue: a timer per send would keep
+    // hundreds of thousands of timers alive at full speed.
+    const controller = new AbortController();
+    const inFlight = { startedAt: Date.now(), controller };
+    lane.inFlight.add(inFlight);
     try {
-      const { providerId } = await adapter.send(message, { signal: timeout });
+      const { providerId } = await adapter.send(message, { signal: controller.signal });
       const at = this.options.clock.now();
       lane.sent.add(at);
       this.push({ type: 'sent', id: row.id, providerId, at });
       this.emit('delivered', { id: row.id, channel: row.channel, provider: row.provider, providerId, attempt: row.attempt, createdAt: row.createdAt, at });
     } catch (err) {
-      this.fail(lane, row, err);
+      this.fail(lane, row, controller.signal.aborted && !(err instanceof DeliveryError)
+        ? new DeliveryError('retryable', 'TIMEOUT', `no answer from ${row.provider} within ${this.options.sendTimeoutMs ?? 30_000} ms`) : err);
+    } finally {
+      lane.inFlight.delete(inFlight);
+    }
+  }
+
+  /** Aborts sends that have waited longer than the send timeout. */
+  private sweep(): void {
+    const limit = Date.now() - (this.options.sendTimeoutMs ?? 30_000);
+    for (const lane of this.lanes.values()) {
+      for (const f of lane.inFlight) if (f.startedAt < limit) f.controller.abort(new Error('send timeout'));
     }
   }
 
@@ -227,7 +255,7 @@ export class Daemon extends EventEmitter {
 
   private push(outcome: Outcome): void {
     this.results.push(outcome);
-    if (this.results.length >= 1000) void this.flush();
+    if (this.results.length >= 500) void this.flush();
     else this.flushTimer ??= setTimeout(() => void this.flush(), this.options.config.daemon.flushMs);
   }
 
@@ -296,6 +324,7 @@ export class Daemon extends EventEmitter {
       ['release unsent', () => this.options.store.outbox.release(released, this.owner)],
       ['flush alerts', () => this.alerter.stop()],
       ['stop analytics forwarding', () => this.analytics.stop()],
+      ['stop the status reader', async () => this.statusReader?.close()],
       ...[...this.adapters].map(([p, a]) => [`close ${p}`, () => a.close()] as [string, () => Promise<unknown>]),
     ];
     for (const [name, step] of steps) {
@@ -311,13 +340,15 @@ export class Daemon extends EventEmitter {
 
   async status(): Promise<DaemonStatus> {
     const now = this.options.clock.now();
-    const depths = new Map((await this.options.store.outbox.depths()).map((d) => [d.provider, d]));
+    this.statusReader ??= new StatusReader(this.options.store);
+    const reading = await this.statusReader.read(now);
+    const depths = new Map(reading.depths.map((d) => [d.provider, d]));
     const lanes = [...this.lanes.values()].map((lane) => {
       const d = depths.get(lane.options.provider);
       return { ...lane.status(now), due: d?.due ?? 0, retrying: d?.retrying ?? 0, oldestDueAgeMs: d?.oldestDueAt ? now - d.oldestDueAt : null };
     });
     const totalRate = lanes.reduce((s, l) => s + l.sentPerSec, 0);
-    const campaigns = (await this.options.store.notifications.progress()).map((c) => ({
+    const campaigns = reading.campaigns.map((c) => ({
       ...c, ratePerSec: totalRate, etaSeconds: totalRate > 0 ? Math.round((c.total - c.done) / totalRate) : null,
     }));
     return {

@@ -60,6 +60,10 @@ export class Lane {
   readonly dead = new RateCounter();
   /** Claimed ids not yet handed to the provider: released on shutdown. */
   readonly waiting = new Set<number>();
+  /** Sends handed to the provider and not yet answered, for the timeout sweep. */
+  readonly inFlight = new Set<{ startedAt: number; controller: AbortController }>();
+  /** A claim found nothing: skip this lane until then, unless woken. */
+  idleUntil = 0;
   private onLow: (() => void) | undefined;
 
   constructor(readonly options: LaneOptions) {

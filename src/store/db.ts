@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ConfigError } from '../errors.js';
+import { embeddedMigrations, sqliteBinding } from '../sea.js';
 import { translateSqliteError } from './errors.js';
 
 export type Database = BetterSqlite3.Database;
@@ -20,11 +21,19 @@ export interface Migration {
   sql: string;
 }
 
-export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
-  return readdirSync(dir)
-    .filter((f) => /^\d+_.+\.sql$/.test(f))
-    .map((f) => ({ version: Number(f.split('_')[0]), name: f, sql: readFileSync(join(dir, f), 'utf8') }))
+/** The migrations in `dir`; by default those next to this module, or those carried in the bundle (src/sea.ts). */
+export function readMigrations(dir?: string): Migration[] {
+  const files = (dir === undefined ? embeddedMigrations() : undefined) ?? sqlFiles(dir ?? MIGRATIONS_DIR);
+  return files
+    .filter((f) => /^\d+_.+\.sql$/.test(f.name))
+    .map((f) => ({ version: Number(f.name.split('_')[0]), name: f.name, sql: f.sql }))
     .sort((a, b) => a.version - b.version);
+}
+
+function sqlFiles(dir: string): { name: string; sql: string }[] {
+  return readdirSync(dir)
+    .filter((name) => /^\d+_.+\.sql$/.test(name))
+    .map((name) => ({ name, sql: readFileSync(join(dir, name), 'utf8') }));
 }
 
 function looksLikeSqlite(path: string): boolean {
@@ -46,13 +55,16 @@ export interface OpenOptions {
 }
 
 export function openDatabase(path: string, options: OpenOptions = {}): Database {
-  const require = createRequire(import.meta.url);
-  const Sqlite = require('better-sqlite3') as typeof BetterSqlite3;
+  // createRequire(import.meta.url)(literal) is bundled by scripts/package.js as a plain require.
+  const Sqlite = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
   const existed = existsSync(path);
   if (existed && !looksLikeSqlite(path)) throw new ConfigError(`${path} is not a SQLite database: point "database" in config.json at the right file`);
   let db: Database;
   try {
-    db = new Sqlite(path, { readonly: options.readonly ?? false, timeout: options.busyTimeoutMs ?? 5000 });
+    // nativeBinding is undefined (better-sqlite3 finds its own build) except in the bundle (src/sea.ts),
+    // where it is the loaded addon: better-sqlite3 takes that too, though its types only say string.
+    const nativeBinding = sqliteBinding() as string | undefined;
+    db = new Sqlite(path, { readonly: options.readonly ?? false, timeout: options.busyTimeoutMs ?? 5000, nativeBinding });
   } catch (err) {
     throw new ConfigError(`cannot open ${path}: ${(err as Error).message}`);
   }
@@ -62,7 +74,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database 
     if (!options.readonly) db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
-    db.pragma('cache_size = -65536');
+    db.pragma('cache_size = -16384');
     db.pragma('temp_store = MEMORY');
     if (!options.readonly) migrate(db, path);
   } catch (err) {

@@ -158,16 +158,23 @@ export class OutboxStore {
     return new Map(rows.map((r) => [r.id, JSON.parse(r.subscription) as WebPushSubscription]));
   }
 
-  /** Due, retrying and in-flight rows per provider, for the live view. */
-  async depths(): Promise<LaneDepth[]> {
+  /**
+   * Due, retrying and in-flight rows per provider, for the live view. Each count reads one index:
+   * the partial due index, the status index, the lease index.
+   */
+  async depths(providers: readonly string[]): Promise<LaneDepth[]> {
     const now = this.clock.now();
-    const rows = this.db.prepare(`SELECT provider,
-        sum(CASE WHEN status IN ('queued', 'failed', 'scheduled') AND next_at <= ? THEN 1 ELSE 0 END) AS due,
-        sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS retrying,
-        sum(CASE WHEN status = 'sending' THEN 1 ELSE 0 END) AS sending,
-        min(CASE WHEN status IN ('queued', 'failed', 'scheduled') AND next_at <= ? THEN next_at END) AS oldest
-      FROM deliveries WHERE status IN ('queued', 'failed', 'sending', 'scheduled') GROUP BY provider`).all(now, now) as Record<string, number | null>[];
-    return rows.map((r) => ({ provider: r.provider as unknown as string, due: r.due ?? 0, retrying: r.retrying ?? 0, sending: r.sending ?? 0, oldestDueAt: r.oldest }));
+    const due = this.db.prepare(`SELECT count(*) AS n, min(next_at) AS oldest FROM deliveries
+      WHERE provider = ? AND status IN ('queued', 'failed', 'scheduled') AND next_at <= ?`);
+    const retrying = this.db.prepare(`SELECT provider, count(*) AS n FROM deliveries WHERE status = 'failed' GROUP BY provider`).all() as { provider: string; n: number }[];
+    const sending = this.db.prepare(`SELECT provider, count(*) AS n FROM deliveries WHERE status = 'sending' GROUP BY provider`).all() as { provider: string; n: number }[];
+    return providers.map((provider) => {
+      const d = due.get(provider, now) as { n: number; oldest: number | null };
+      return {
+        provider, due: d.n, oldestDueAt: d.oldest,
+        retrying: retrying.find((r) => r.provider === provider)?.n ?? 0, sending: sending.find((r) => r.provider === provider)?.n ?? 0,
+      };
+    });
   }
 
   async list(filter: { userId?: string; notificationId?: string; status?: string; since?: number; limit?: number } = {}): Promise<DeliveryRow[]> {

@@ -1,5 +1,6 @@
 /**
- * A loopback Twilio Programmable Messaging API: `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` over
+ * A loopback Twilio Programmable Messaging API: `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` (and
+ * `GET /2010-04-01/Accounts/{AccountSid}.json`, the account resource) over
  * HTTPS (the test CA's certificate), HTTP Basic auth with the account SID and auth token, form-encoded
  * parameters, and Twilio's real JSON resources and error bodies.
  */
@@ -93,6 +94,7 @@ function rfc2822(date: Date): string {
 export async function startTwilioEmulator(options: TwilioEmulatorOptions = {}): Promise<TwilioEmulator> {
   const accountSid = options.accountSid ?? `AC${randomBytes(16).toString('hex')}`;
   const authToken = options.authToken ?? randomBytes(16).toString('hex');
+  const created = new Date();
   const expectedAuth = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
   const once = new Map<string, TwilioErrorSpec[]>();
   const always = new Map<string, TwilioErrorSpec>();
@@ -130,9 +132,32 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions = {}): 
     }, spec.headers);
   }
 
+  /** `GET /2010-04-01/Accounts/{AccountSid}.json`: the account resource (what `notify doctor` fetches). */
+  function handleAccount(req: IncomingMessage, res: ServerResponse, sid: string): void {
+    if (req.method !== 'GET') return sendError(res, { status: 405, code: 20004, message: 'Method not allowed' });
+    if (req.headers.authorization !== expectedAuth || sid !== accountSid) {
+      return sendError(res, { status: 401, code: 20003, message: 'Authenticate', headers: { 'WWW-Authenticate': 'Basic realm="Twilio API"' } });
+    }
+    const now = rfc2822(created);
+    sendJson(res, 200, {
+      auth_token: authToken,
+      date_created: now,
+      date_updated: now,
+      friendly_name: 'notify emulator',
+      owner_account_sid: accountSid,
+      sid: accountSid,
+      status: 'active',
+      subresource_uris: { messages: `/2010-04-01/Accounts/${accountSid}/Messages.json` },
+      type: 'Full',
+      uri: `/2010-04-01/Accounts/${accountSid}.json`,
+    });
+  }
+
   function handle(req: IncomingMessage, res: ServerResponse, text: string): void {
     emulator.requests++;
     const path = (req.url ?? '').split('?')[0]!;
+    const account = /^\/2010-04-01\/Accounts\/([^/]+)\.json$/.exec(path);
+    if (account) return handleAccount(req, res, account[1]!);
     const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(path);
     if (!m) {
       sendError(res, { status: 404, code: 20404, message: `The requested resource ${path} was not found` });

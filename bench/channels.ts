@@ -1,0 +1,305 @@
+/**
+ * Channel throughput: per provider, a real `notify daemon start` process drains N deliveries through the
+ * real SDK against the provider's loopback emulator (started in this process, recording off where it can
+ * be), beside a bare loop of the same adapter's send() with the same concurrency in another process against
+ * the same emulator. Then a mixed run with every lane busy at once, extrapolated to the design day
+ * (10M push, 5M email, 1M SMS).
+ *
+ * Both the daemon and the bare loop run in child processes, so each has a core of its own and the
+ * emulators (in this process) are the same load for both. Lane concurrency is the registry's default per
+ * provider; rate limits are lifted (the defaults cap SMS at 100/s and email at 500/s, below the floors
+ * measured here) — `config` in the metrics says what was used.
+ *
+ *   NOTIFY_BENCH_CHANNEL_N     deliveries per provider run (default 20,000 push, 10,000 sms/email)
+ *   NOTIFY_BENCH_MIXED_SCALE   mixed run size as a multiple of 1,000 (default 3: 30k push, 15k email, 3k sms)
+ */
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import webpush from 'web-push';
+import { loadConfig, type Config } from '../src/config.js';
+import { LANE_DEFAULTS } from '../src/channels/index.js';
+import type { OutboundMessage } from '../src/channels/types.js';
+import type { ProviderKey } from '../src/core/types.js';
+import { validateTemplate } from '../src/core/template.js';
+import { systemClock } from '../src/core/time.js';
+import { readStatus } from '../src/daemon/client.js';
+import type { DeviceInput } from '../src/store/devices.js';
+import { startApnsEmulator } from '../test/emulators/apns.js';
+import { startFcmEmulator } from '../test/emulators/fcm.js';
+import { startSmtpEmulator } from '../test/emulators/smtp.js';
+import { startTwilioEmulator } from '../test/emulators/twilio.js';
+import { startWebPushEmulator, type SubscriptionJSON } from '../test/emulators/webpush.js';
+import { BIN, ROOT, atLeast, configure, initHome, openHomeStore, round, spawnNode, tempDir, waitExit, type Metrics, type Target } from './common.js';
+
+export const name = 'channels';
+
+const CA = join(ROOT, 'test', 'fixtures', 'tls', 'ca.pem');
+/** The emulators' certificates chain to the test CA; children trust it the way operators trust a private CA. */
+const ENV = { ...process.env, NODE_EXTRA_CA_CERTS: CA };
+const PUSH_N = Number(process.env.NOTIFY_BENCH_CHANNEL_N ?? 20_000);
+const SLOW_N = Number(process.env.NOTIFY_BENCH_CHANNEL_N ?? 10_000);
+const MIXED_SCALE = Number(process.env.NOTIFY_BENCH_MIXED_SCALE ?? 3);
+/** A run that has not finished by then is stopped and reported as such. */
+const RUN_LIMIT_MS = 120_000;
+const FLOORS: Record<ProviderKey, number> = { apns: 5000, fcm: 2000, webpush: 2000, email: 1000, sms: 1000 };
+const DESIGN_DAY = { push: 10_000_000, email: 5_000_000, sms: 1_000_000 };
+
+export const targets: Record<string, Target> = {
+  ...Object.fromEntries(Object.entries(FLOORS).map(([p, floor]) => [`${p}DaemonPerSec`, atLeast(floor, '/s')])),
+  ...Object.fromEntries(Object.keys(FLOORS).map((p) => [`${p}Ratio`, atLeast(0.8)])),
+};
+
+interface Emulators {
+  config: Record<string, unknown>;
+  subscribe(): SubscriptionJSON | undefined;
+  accepted(): number;
+  close(): Promise<void>;
+}
+
+/** Starts the provider's emulator and returns the home config that points the real provider at it. */
+async function emulatorFor(provider: ProviderKey, vapid: { publicKey: string; privateKey: string }): Promise<Emulators> {
+  const lane = { rateLimit: 1_000_000 };
+  switch (provider) {
+    case 'apns': {
+      const e = await startApnsEmulator({ record: false });
+      return { config: { 'channels.apns': { provider: 'apns', keyFile: e.keyPath, keyId: e.keyId, teamId: e.teamId, topic: e.topic, endpoint: e.url, ...lane } }, subscribe: () => undefined, accepted: () => e.accepted, close: () => e.close() };
+    }
+    case 'fcm': {
+      const e = await startFcmEmulator({ record: false });
+      return { config: { 'channels.fcm': { provider: 'fcm', serviceAccountFile: e.serviceAccountPath, endpoint: e.url, ...lane } }, subscribe: () => undefined, accepted: () => e.accepted, close: () => e.close() };
+    }
+    case 'webpush': {
+      const e = await startWebPushEmulator({ applicationServerKey: vapid.publicKey });
+      let seen = 0;
+      return {
+        config: { 'channels.webpush': { provider: 'webpush', vapidPublicKey: vapid.publicKey, vapidPrivateKey: vapid.privateKey, subject: 'mailto:bench@example.com', ...lane } },
+        subscribe: () => e.createSubscription(),
+        // Its records are the only count; drop them as they come so memory stays flat.
+        accepted: () => { seen += e.received.length; e.received.length = 0; return seen; },
+        close: () => e.close(),
+      };
+    }
+    case 'sms': {
+      const e = await startTwilioEmulator();
+      let seen = 0;
+      return {
+        config: { 'channels.sms': { provider: 'twilio', accountSid: e.accountSid, authToken: e.authToken, from: '+15005550006', endpoint: e.url, ...lane } },
+        subscribe: () => undefined,
+        accepted: () => { seen += e.received.length; e.received.length = 0; return seen; },
+        close: () => e.close(),
+      };
+    }
+    case 'email': {
+      const e = await startSmtpEmulator();
+      let seen = 0;
+      return {
+        config: { 'channels.email': { provider: 'smtp', smtpUrl: e.smtpUrl, from: 'Bench <bench@example.com>', ...lane } },
+        subscribe: () => undefined,
+        accepted: () => { seen += e.received.length; e.received.length = 0; return seen; },
+        close: () => e.close(),
+      };
+    }
+  }
+}
+
+const TEMPLATE = {
+  category: 'transactional',
+  push: { title: 'Order {{ data.order }}', body: 'Hi {{ user.name }}, your order shipped', data: { order: '{{ data.order }}' }, url: 'https://app.example.com/o/{{ data.order }}', collapseKey: 'order' },
+  sms: { body: 'Hi {{ user.name }}: order {{ data.order }} shipped' },
+  email: { subject: 'Order {{ data.order }} shipped', html: '<p>Hi {{ user.name }}, order <b>{{ data.order }}</b> shipped.</p>' },
+};
+
+interface Seeded { home: string; counts: Record<ProviderKey, number> }
+
+/**
+ * A home with users and devices so that one `shipped` notification to segment `all` makes `counts`
+ * deliveries per provider, and that notification submitted.
+ */
+async function seedHome(config: Record<string, unknown>, counts: Partial<Record<ProviderKey, number>>, subscribe: () => SubscriptionJSON | undefined): Promise<Seeded> {
+  const home = await initHome('channels', { 'daemon.pollMs': 50, ...config });
+  const store = await openHomeStore(home);
+  const users = Math.max(...Object.values(counts).map((n) => n ?? 0));
+  try {
+    for (let start = 0; start < users; start += 10_000) {
+      const batch = [];
+      const devices: DeviceInput[] = [];
+      for (let i = start; i < Math.min(users, start + 10_000); i++) {
+        const id = `b${String(i).padStart(7, '0')}`;
+        batch.push({ id, name: `User ${i}`, email: i < (counts.email ?? 0) ? `${id}@example.com` : null, phone: i < (counts.sms ?? 0) ? `+1415${String(i).padStart(7, '0')}` : null });
+        if (i < (counts.apns ?? 0)) devices.push({ userId: id, platform: 'ios', token: randomBytes(32).toString('hex') });
+        if (i < (counts.fcm ?? 0)) devices.push({ userId: id, platform: 'android', token: `fcm-${id}-${randomBytes(8).toString('hex')}` });
+        if (i < (counts.webpush ?? 0)) devices.push({ userId: id, platform: 'web', subscription: subscribe()! });
+      }
+      await store.users.upsertMany(batch);
+      if (devices.length) await store.devices.registerMany(devices);
+    }
+    const cfg = loadConfig(home);
+    await store.templates.create('shipped', validateTemplate(TEMPLATE, cfg));
+    const { submit } = await import('../src/submit.js');
+    await submit({ template: 'shipped', segment: 'all', data: { order: 'A-1001' }, source: 'bench' }, store, cfg, systemClock);
+    const rows = store.db.prepare("SELECT provider, count(*) AS n FROM deliveries WHERE status = 'queued' GROUP BY provider").all() as { provider: ProviderKey; n: number }[];
+    store.db.pragma('wal_checkpoint(TRUNCATE)');
+    return { home, counts: Object.fromEntries(rows.map((r) => [r.provider, r.n])) as Record<ProviderKey, number> };
+  } finally {
+    await store.close();
+  }
+}
+
+interface DaemonRun {
+  /** Per provider: deliveries sent and the steady rate (between first and last sent_at). */
+  lanes: Partial<Record<ProviderKey, { sent: number; perSec: number; spanS: number }>>;
+  /** From the daemon's readiness to the last delivery final. */
+  wallS: number;
+  finished: boolean;
+  failed: number;
+}
+
+async function drainWithDaemon(home: string, total: number): Promise<DaemonRun> {
+  const out = join(tempDir('channels-daemon'), 'daemon.out');
+  const fd = openSync(out, 'a');
+  const child = spawnNode([BIN, '--home', home, 'daemon', 'start', '--log-level', 'warn'], { stdout: fd, env: ENV });
+  closeSync(fd);
+  for (let i = 0; i < 400 && !(await readStatus(home, 200)); i++) {
+    if (child.exitCode !== null) throw new Error(`the daemon exited: ${readFileSync(out, 'utf8').slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const t0 = performance.now();
+  const store = await openHomeStore(home);
+  let finished = false;
+  try {
+    const final = store.db.prepare("SELECT count(*) FROM deliveries WHERE status IN ('sent', 'dead', 'skipped')").pluck();
+    while (performance.now() - t0 < RUN_LIMIT_MS) {
+      if ((final.get() as number) >= total) {
+        finished = true;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const wallS = (performance.now() - t0) / 1000;
+    await waitExit((child.kill('SIGTERM'), child), 30_000);
+    const lanes: DaemonRun['lanes'] = {};
+    const rows = store.db.prepare("SELECT provider, count(*) AS n, min(sent_at) AS first, max(sent_at) AS last FROM deliveries WHERE status = 'sent' GROUP BY provider").all() as { provider: ProviderKey; n: number; first: number; last: number }[];
+    for (const r of rows) {
+      const span = Math.max(1, r.last - r.first) / 1000;
+      lanes[r.provider] = { sent: r.n, perSec: Math.round((r.n - 1) / span), spanS: round(span, 2) };
+    }
+    const failed = store.db.prepare("SELECT count(*) FROM deliveries WHERE status NOT IN ('sent', 'skipped')").pluck().get() as number;
+    return { lanes, wallS: round(wallS, 2), finished, failed };
+  } finally {
+    await store.close();
+  }
+}
+
+/** The adapter's send() in a loop with `concurrency` in flight, in a child process (this file run with --bare). */
+async function bareLoop(home: string, provider: ProviderKey, n: number, concurrency: number, subscriptions: SubscriptionJSON[]): Promise<{ perSec: number; failed: number }> {
+  const spec = join(tempDir('channels-bare'), 'spec.json');
+  writeFileSync(spec, JSON.stringify({ home, provider, n, concurrency, subscriptions }));
+  const child = spawnNode([fileURLToPath(import.meta.url), '--bare', spec], { stdout: 'pipe', env: ENV });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c));
+  const code = await waitExit(child, RUN_LIMIT_MS);
+  if (code !== 0) throw new Error(`bare loop for ${provider} exited ${code}: ${output.slice(-1000)}`);
+  return JSON.parse(output.trim().split('\n').at(-1)!) as { perSec: number; failed: number };
+}
+
+async function bareMain(specFile: string): Promise<void> {
+  const spec = JSON.parse(readFileSync(specFile, 'utf8')) as { home: string; provider: ProviderKey; n: number; concurrency: number; subscriptions: SubscriptionJSON[] };
+  const config: Config = loadConfig(spec.home);
+  const { createAdapter } = await import('../src/channels/index.js');
+  const adapter = await createAdapter(spec.provider, config, { home: spec.home, warn: () => undefined });
+  const message = (i: number): OutboundMessage => {
+    const base = { deliveryId: i + 1, notificationId: 'bench', userId: `b${i}`, attempt: 1, category: 'transactional', priority: 'high' as const };
+    const push = { title: 'Order A-1001', body: `Hi User ${i}, your order shipped`, data: { order: 'A-1001' }, url: 'https://app.example.com/o/A-1001', collapseKey: 'order' };
+    switch (spec.provider) {
+      case 'apns': return { ...base, channel: 'push', provider: 'apns', to: randomBytes(32).toString('hex'), content: push };
+      case 'fcm': return { ...base, channel: 'push', provider: 'fcm', to: `fcm-bare-${i}`, content: push };
+      case 'webpush': {
+        const s = spec.subscriptions[i % spec.subscriptions.length]!;
+        return { ...base, channel: 'push', provider: 'webpush', to: s.endpoint, subscription: s, content: push };
+      }
+      case 'sms': return { ...base, channel: 'sms', provider: 'sms', to: `+1415${String(i).padStart(7, '0')}`, content: { body: `Hi User ${i}: order A-1001 shipped` } };
+      case 'email': return { ...base, channel: 'email', provider: 'email', to: `b${i}@example.com`, content: { subject: 'Order A-1001 shipped', text: `Hi User ${i}, order A-1001 shipped.`, html: `<p>Hi User ${i}, order <b>A-1001</b> shipped.</p>` } };
+    }
+  };
+  // Warm the connection (and FCM's token) as the daemon's first sends do; not timed.
+  await adapter.send(message(spec.n), {}).catch(() => undefined);
+  let next = 0;
+  let failed = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: spec.concurrency }, async () => {
+    while (next < spec.n) {
+      const i = next++;
+      try {
+        await adapter.send(message(i), { signal: AbortSignal.timeout(30_000) });
+      } catch {
+        failed++;
+      }
+    }
+  }));
+  const s = (performance.now() - t0) / 1000;
+  await adapter.close();
+  process.stdout.write(JSON.stringify({ perSec: Math.round(spec.n / s), failed }) + '\n');
+}
+
+export async function run(): Promise<Metrics> {
+  const vapid = webpush.generateVAPIDKeys();
+  const metrics: Metrics = {};
+  const providers: ProviderKey[] = ['apns', 'fcm', 'webpush', 'sms', 'email'];
+  metrics.config = `lane concurrency ${providers.map((p) => `${p} ${LANE_DEFAULTS[p].concurrency}`).join(', ')}; rate limits lifted; email pool 5`;
+  for (const provider of providers) {
+    const n = provider === 'sms' || provider === 'email' ? SLOW_N : PUSH_N;
+    const emu = await emulatorFor(provider, vapid);
+    try {
+      const subscriptions: SubscriptionJSON[] = [];
+      const seeded = await seedHome(emu.config, { [provider]: n }, () => {
+        const s = emu.subscribe()!;
+        subscriptions.push(s);
+        return s;
+      });
+      const total = seeded.counts[provider] ?? 0;
+      const daemon = await drainWithDaemon(seeded.home, total);
+      const bare = await bareLoop(seeded.home, provider, n, LANE_DEFAULTS[provider].concurrency, subscriptions.slice(0, 1000));
+      const lane = daemon.lanes[provider];
+      metrics[`${provider}N`] = total;
+      metrics[`${provider}DaemonPerSec`] = lane?.perSec ?? 0;
+      metrics[`${provider}BarePerSec`] = bare.perSec;
+      metrics[`${provider}Ratio`] = round((lane?.perSec ?? 0) / bare.perSec, 2);
+      if (!daemon.finished || daemon.failed || bare.failed) {
+        metrics[`${provider}Note`] = `daemon ${daemon.finished ? 'finished' : 'did not finish'}, ${daemon.failed} not sent; bare ${bare.failed} failed`;
+      }
+    } finally {
+      await emu.close();
+    }
+  }
+
+  // Mixed: every lane at once, in the design day's proportions (10 push : 5 email : 1 sms).
+  const emus = await Promise.all(providers.map((p) => emulatorFor(p, vapid)));
+  try {
+    const k = MIXED_SCALE * 1000;
+    const counts = { apns: Math.round(10 * k / 3), fcm: Math.round(10 * k / 3), webpush: Math.round(10 * k / 3), email: 5 * k, sms: k };
+    const seeded = await seedHome(Object.assign({}, ...emus.map((e) => e.config)), counts, () => emus[2]!.subscribe());
+    const total = Object.values(seeded.counts).reduce((a, b) => a + b, 0);
+    const daemon = await drainWithDaemon(seeded.home, total);
+    const push = (seeded.counts.apns ?? 0) + (seeded.counts.fcm ?? 0) + (seeded.counts.webpush ?? 0);
+    const factor = Math.max(DESIGN_DAY.push / push, DESIGN_DAY.email / (seeded.counts.email ?? 1), DESIGN_DAY.sms / (seeded.counts.sms ?? 1));
+    metrics.mixedDeliveries = total;
+    metrics.mixedSeconds = daemon.wallS;
+    metrics.mixedPerSec = Math.round(total / daemon.wallS);
+    for (const p of providers) metrics[`mixed${p[0]!.toUpperCase()}${p.slice(1)}PerSec`] = daemon.lanes[p]?.perSec ?? 0;
+    metrics.designDayHours = round((daemon.wallS * factor) / 3600, 2);
+    if (!daemon.finished || daemon.failed) metrics.mixedNote = `daemon ${daemon.finished ? 'finished' : 'did not finish'}, ${daemon.failed} not sent`;
+  } finally {
+    await Promise.all(emus.map((e) => e.close()));
+  }
+  return metrics;
+}
+
+if (process.argv[2] === '--bare' && process.argv[3]) {
+  bareMain(process.argv[3]).catch((err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,65 @@
+/**
+ * `notify --help` start-up: wall time against a bare `node -e 0` (interleaved spawns, medians), and
+ * which packages it loaded — it should open no database and load no provider SDK.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, ROOT, atMost, median, round, tempDir, timeNode, type Metrics, type Target } from './common.js';
+
+export const name = 'cli-startup';
+
+const RUNS = 15;
+
+/** Packages that must not load for --help: the database driver and every provider SDK. */
+const HEAVY = ['better-sqlite3', 'nodemailer', 'twilio', 'firebase-admin', 'web-push', '@parse/node-apn', 'fastify', 'pino', 'liquidjs', '@inquirer/prompts', 'zod', 'libphonenumber-js', 'csv-parse'];
+
+export const targets: Record<string, Target> = {
+  overheadMs: atMost(40, 'ms'),
+  heavyModulesLoaded: { text: 'none', met: (v) => v === 'none' },
+};
+
+function packageOf(path: string): string | undefined {
+  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+  return m?.[1];
+}
+
+export async function run(): Promise<Metrics> {
+  const help = [BIN, '--help'];
+  const bare = ['-e', '0'];
+  // Warm the page cache once each.
+  await timeNode(help, 20_000);
+  await timeNode(bare, 20_000);
+  const helpMs: number[] = [];
+  const bareMs: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const h = await timeNode(help, 20_000);
+    if (h.code !== 0) throw new Error(`notify --help exited ${h.code}: ${h.output}`);
+    helpMs.push(h.ms);
+    bareMs.push((await timeNode(bare, 20_000)).ms);
+  }
+
+  const out = join(tempDir('probe'), 'modules.json');
+  const probe = join(ROOT, 'bench', 'module-probe.cjs');
+  await timeNode(['--require', probe, ...help], 20_000, { ...process.env, NOTIFY_BENCH_PROBE_OUT: out });
+  const cjs = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { cjs: string[] }).cjs : [];
+  const esm = existsSync(out + '.esm') ? readFileSync(out + '.esm', 'utf8').split('\n').filter(Boolean) : [];
+  const packages = new Set<string>();
+  for (const p of [...cjs, ...esm.map((u) => decodeURIComponent(u))]) {
+    const pkg = packageOf(p);
+    if (pkg) packages.add(pkg);
+  }
+  const heavy = HEAVY.filter((p) => packages.has(p));
+  const appModules = new Set(esm.filter((u) => u.includes('/dist/src/'))).size;
+
+  const h = median(helpMs);
+  const b = median(bareMs);
+  return {
+    helpMedianMs: round(h),
+    bareNodeMedianMs: round(b),
+    overheadMs: round(h - b),
+    heavyModulesLoaded: heavy.length ? heavy.join(', ') : 'none',
+    packagesLoaded: [...packages].sort().join(', ') || 'none',
+    requireCacheEntries: cjs.length,
+    appModulesLoaded: appModules,
+  };
+}
