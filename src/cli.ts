@@ -9,27 +9,46 @@ import { NotifyError } from './errors.js';
 import { translateSqliteError } from './store/errors.js';
 import { processIO, type IO } from './io.js';
 import { systemClock, type Clock } from './core/time.js';
-import { register as registerInit } from './commands/init.js';
-import { register as registerConfig } from './commands/config/index.js';
-import { register as registerUsers } from './commands/users/index.js';
-import { register as registerDevices } from './commands/devices/index.js';
-import { register as registerPrefs } from './commands/prefs/index.js';
-import { register as registerTemplates } from './commands/templates/index.js';
-import { register as registerSegments } from './commands/segments/index.js';
-import { register as registerSend } from './commands/send.js';
-import { register as registerApps } from './commands/apps/index.js';
-import { register as registerDaemon } from './commands/daemon/index.js';
-import { register as registerTop } from './commands/top.js';
-import { register as registerLog } from './commands/log.js';
-import { register as registerDemo } from './commands/demo.js';
-import { register as registerChannels } from './commands/channels/index.js';
-import { register as registerDoctor } from './commands/doctor.js';
-import { register as registerCampaigns } from './commands/campaigns/index.js';
-import { register as registerSchedule } from './commands/schedule/index.js';
-import { register as registerStats } from './commands/stats.js';
-import { register as registerEvents } from './commands/events/index.js';
-import { register as registerDb } from './commands/db/index.js';
+import { COMMANDS, type CommandName } from './commands/catalog.js';
 import { printVersion, versionRequested } from './version.js';
+
+type Register = (program: Command, ctx: Ctx) => void;
+
+/** Each top-level command's module, imported only when a command line names it. */
+const LOADERS: Record<CommandName, () => Promise<{ register: Register }>> = {
+  demo: () => import('./commands/demo.js'),
+  init: () => import('./commands/init.js'),
+  config: () => import('./commands/config/index.js'),
+  users: () => import('./commands/users/index.js'),
+  devices: () => import('./commands/devices/index.js'),
+  prefs: () => import('./commands/prefs/index.js'),
+  templates: () => import('./commands/templates/index.js'),
+  segments: () => import('./commands/segments/index.js'),
+  send: () => import('./commands/send.js'),
+  campaigns: () => import('./commands/campaigns/index.js'),
+  schedule: () => import('./commands/schedule/index.js'),
+  daemon: () => import('./commands/daemon/index.js'),
+  top: () => import('./commands/top.js'),
+  log: () => import('./commands/log.js'),
+  stats: () => import('./commands/stats.js'),
+  events: () => import('./commands/events/index.js'),
+  apps: () => import('./commands/apps/index.js'),
+  channels: () => import('./commands/channels/index.js'),
+  doctor: () => import('./commands/doctor.js'),
+  db: () => import('./commands/db/index.js'),
+};
+
+/** The top-level command a command line names (after global options, and after `help`). */
+export function commandNamed(argv: string[]): CommandName | undefined {
+  const words: string[] = [];
+  for (let i = 0; i < argv.length && words.length < 2; i++) {
+    const a = argv[i]!;
+    if (a === '--home') i++;
+    else if (!a.startsWith('-')) words.push(a);
+  }
+  const name = words[0] === 'help' ? words[1] : words[0];
+  return name !== undefined && name in COMMANDS ? (name as CommandName) : undefined;
+}
 
 /** What every verb's register() receives: a way to turn its handler into a commander action. */
 export interface Ctx {
@@ -57,7 +76,14 @@ Environment:
   NOTIFY_HOME   home directory (default ~/.notify); --home wins
   NO_COLOR      turn colour off`;
 
-export function buildProgram(ctx: Ctx, io: IO): Command {
+/**
+ * The commander program with `only` fully loaded (every command when undefined): the others are
+ * stubs with their description.
+ */
+export async function buildProgram(ctx: Ctx, io: IO, only?: CommandName | null): Promise<Command> {
+  const names = only === undefined ? (Object.keys(COMMANDS) as CommandName[]) : only === null ? [] : [only];
+  const modules = new Map<CommandName, { register: Register }>();
+  await Promise.all(names.map(async (name) => modules.set(name, await LOADERS[name]())));
   const program = new Command('notify')
     .description('Self-hosted multi-channel notifications: users, templates, segments, sends and the dispatch daemon.')
     .option('--home <dir>', 'home directory (default: $NOTIFY_HOME or ~/.notify)')
@@ -67,26 +93,12 @@ export function buildProgram(ctx: Ctx, io: IO): Command {
     .exitOverride()
     .showSuggestionAfterError(true);
   program.helpCommand(true);
-  registerInit(program, ctx);
-  registerConfig(program, ctx);
-  registerUsers(program, ctx);
-  registerDevices(program, ctx);
-  registerPrefs(program, ctx);
-  registerTemplates(program, ctx);
-  registerSegments(program, ctx);
-  registerSend(program, ctx);
-  registerApps(program, ctx);
-  registerDaemon(program, ctx);
-  registerTop(program, ctx);
-  registerLog(program, ctx);
-  registerDemo(program, ctx);
-  registerChannels(program, ctx);
-  registerDoctor(program, ctx);
-  registerCampaigns(program, ctx);
-  registerSchedule(program, ctx);
-  registerStats(program, ctx);
-  registerEvents(program, ctx);
-  registerDb(program, ctx);
+  for (const name of Object.keys(COMMANDS) as CommandName[]) {
+    const loaded = modules.get(name);
+    // Commands not named on this line stay a name and a description, for help and suggestions.
+    if (loaded) loaded.register(program, ctx);
+    else program.command(name).description(COMMANDS[name]);
+  }
   return program;
 }
 
@@ -102,7 +114,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
       await fn(deps, ...args);
     },
   };
-  program = buildProgram(ctx, io);
+  program = await buildProgram(ctx, io, commandNamed(argv) ?? null);
   const debug = argv.includes('--debug');
   if (versionRequested(argv)) {
     printVersion((s) => io.stdout.write(s));

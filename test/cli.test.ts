@@ -28,7 +28,7 @@ function walk(cmd: Command, path: string[] = []): string[][] {
 
 test('every command and subcommand has help with examples', async (t) => {
   const io = { stdout: { write: () => true }, stderr: { write: () => true } } as unknown as IO;
-  const program = buildProgram({ action: () => async () => undefined }, io);
+  const program = await buildProgram({ action: () => async () => undefined }, io);
   const home = tempDir(t);
   const paths = walk(program);
   assert.ok(paths.length > 30, `found ${paths.length} commands`);

@@ -12,6 +12,7 @@ import { ConfigError } from '../errors.js';
 import { PROVIDERS } from '../core/types.js';
 import { notice } from '../io.js';
 import { formatStatus } from './daemon/view.js';
+import { describe } from './catalog.js';
 
 export interface DemoOptions {
   /** Sample users. Default 200. */
@@ -31,7 +32,7 @@ export interface DemoResult {
 
 export function register(program: Command, ctx: Ctx): void {
   program.command('demo')
-    .description('try notify end to end on the embedded defaults (SQLite, log providers; no credentials)')
+    .description(describe('demo'))
     .option('--users <n>', 'sample users to seed (default 200)', Number)
     .option('--json', 'print the summary as JSON')
     .addHelpText('after', `

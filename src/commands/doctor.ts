@@ -12,6 +12,7 @@ import { NotifyError } from '../errors.js';
 import { PROVIDERS, type ProviderKey } from '../core/types.js';
 import type { CheckContext, CheckResult } from '../channels/check.js';
 import { positiveInt } from './shared.js';
+import { describe } from './catalog.js';
 
 export interface DoctorOptions {
   /** Skip the network checks (credentials are still read and parsed). */
@@ -52,7 +53,7 @@ Examples:
 
 export function register(program: Command, ctx: Ctx): void {
   program.command('doctor')
-    .description('check the config, database, credentials and provider connectivity (sends nothing)')
+    .description(describe('doctor'))
     .option('--offline', 'skip the network checks')
     .option('--timeout <ms>', 'longest wait for each network check (default 10000)', positiveInt)
     .option('--json', 'print the report as JSON')

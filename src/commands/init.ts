@@ -8,6 +8,7 @@ import { configPath, databasePath, writeRawConfig } from '../config-file.js';
 import type { Config } from '../config.js';
 import { UsageError } from '../errors.js';
 import { notice } from '../io.js';
+import { describe } from './catalog.js';
 
 export interface InitOptions {
   country?: string;
@@ -35,7 +36,7 @@ Examples:
 export function register(program: Command, ctx: Ctx): void {
   program
     .command('init')
-    .description('create the notify home: config.json and the SQLite database')
+    .description(describe('init'))
     .option('--country <CC>', 'default country for phone numbers without a country code (ISO 3166, e.g. US, KR)')
     .option('--timezone <tz>', 'default timezone for users without one (IANA, e.g. Asia/Seoul)')
     .option('--marketing-opt-in', 'users with no recorded choice receive marketing (default: they do not)')

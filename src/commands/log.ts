@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import { printRows } from '../io.js';
 import type { DeliveryEvent, DeliveryRow } from '../store/outbox.js';
 import { positiveInt } from './shared.js';
+import { describe } from './catalog.js';
 
 export interface LogOptions {
   user?: string;
@@ -25,7 +26,7 @@ export type LogEntry = DeliveryRow & { events: DeliveryEvent[] };
 
 export function register(program: Command, ctx: Ctx): void {
   program.command('log')
-    .description('deliveries and their transitions, newest first')
+    .description(describe('log'))
     .option('--user <id>', 'only this user')
     .option('--campaign <id>', 'only this notification or campaign')
     .option('--status <status>', `only this status: ${DELIVERY_STATUSES.join(', ')}`)

@@ -8,6 +8,7 @@ import { InputError, UsageError } from '../errors.js';
 import { notice, Progress } from '../io.js';
 import type { DryRunResult, SubmitResult } from '../submit.js';
 import { collect, parsePairs } from './shared.js';
+import { describe } from './catalog.js';
 
 export interface SendOptions {
   template: string;
@@ -48,7 +49,7 @@ Examples:
 
 export function register(program: Command, ctx: Ctx): void {
   program.command('send')
-    .description('send a template to a segment (a campaign) or to users; written to the outbox, sent by the daemon')
+    .description(describe('send'))
     .requiredOption('-t, --template <name>', 'template to send')
     .option('-s, --segment <name>', 'segment to send to (`all` is every user)')
     .option('-u, --user <id>', 'user to send to (repeatable)', collect, [])

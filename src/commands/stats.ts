@@ -6,6 +6,7 @@ import { CHANNELS, PROVIDERS } from '../core/types.js';
 import { parseDuration } from '../core/time.js';
 import { UsageError } from '../errors.js';
 import type { Stats, StatsFilter } from '../store/stats.js';
+import { describe } from './catalog.js';
 
 export interface StatsOptions {
   campaign?: string;
@@ -23,7 +24,7 @@ export type StatsResult = Stats & { filter: Record<string, string | undefined>; 
 
 export function register(program: Command, ctx: Ctx): void {
   program.command('stats')
-    .description('delivery, open, click and unsubscribe counts and rates, with latency percentiles')
+    .description(describe('stats'))
     .option('--campaign <id>', 'one notification or campaign')
     .option('--template <name>', 'notifications of this template')
     .option('--channel <channel>', 'push, sms or email')

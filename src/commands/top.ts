@@ -4,6 +4,7 @@ import type { Ctx } from '../cli.js';
 import type { Deps } from '../deps.js';
 import { NotifyError } from '../errors.js';
 import { formatStatus } from './daemon/view.js';
+import { describe } from './catalog.js';
 
 export interface TopOptions {
   /** Refresh interval in ms. Default 1000. */
@@ -12,7 +13,7 @@ export interface TopOptions {
 
 export function register(program: Command, ctx: Ctx): void {
   program.command('top')
-    .description('live view of the daemon: lanes, rates, campaigns and errors (one snapshot when not a terminal)')
+    .description(describe('top'))
     .addHelpText('after', '\nPress q or Ctrl-C to leave.\n\nExamples:\n  $ notify top\n  $ notify top | cat      # one plain snapshot')
     .action(ctx.action(async (deps) => runTop({}, deps)));
 }

@@ -31,7 +31,7 @@ async function runDoctor(home: string, argv: string[]): Promise<{ stdout: string
   };
   const deps = createDeps({ io, clock: systemClock, home });
   const ctx: Ctx = { action: (fn) => async (...args) => fn(deps, ...args) };
-  const program = buildProgram(ctx, io);
+  const program = await buildProgram(ctx, io);
   if (!program.commands.some((c) => c.name() === 'doctor')) doctor.register(program, ctx);
   try {
     await program.parseAsync(['doctor', ...argv], { from: 'user' });

@@ -4,6 +4,7 @@ import * as create from './create.js';
 import * as list from './list.js';
 import * as revoke from './revoke.js';
 import * as rotate from './rotate.js';
+import { describe } from '../catalog.js';
 
 const HELP = `
 Apps are the API's clients. Each has a key (ak_...) and a secret (sk_...) sent as HTTP Basic auth
@@ -27,7 +28,7 @@ Examples:
 
 export function register(program: Command, ctx: Ctx): void {
   const apps = program.command('apps')
-    .description('API clients: app keys, secrets, scopes and rates')
+    .description(describe('apps'))
     .addHelpText('after', HELP);
   for (const verb of [create, list, revoke, rotate]) verb.register(apps, ctx);
 }

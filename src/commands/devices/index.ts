@@ -4,6 +4,7 @@ import * as add from './add.js';
 import * as list from './list.js';
 import * as remove from './remove.js';
 import * as importDevices from './import.js';
+import { describe } from '../catalog.js';
 
 const HELP = `
 Platforms:
@@ -21,7 +22,7 @@ Examples:
 
 export function register(program: Command, ctx: Ctx): void {
   const devices = program.command('devices')
-    .description('phones and browsers that receive push')
+    .description(describe('devices'))
     .addHelpText('after', HELP);
   for (const verb of [add, list, remove, importDevices]) verb.register(devices, ctx);
 }

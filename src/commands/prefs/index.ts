@@ -5,6 +5,7 @@ import * as show from './show.js';
 import * as suppress from './suppress.js';
 import * as unsuppress from './unsuppress.js';
 import * as suppressions from './suppressions.js';
+import { describe } from '../catalog.js';
 
 const HELP = `
 How a choice is resolved for a channel and category, most specific first:
@@ -22,7 +23,7 @@ Examples:
 
 export function register(program: Command, ctx: Ctx): void {
   const prefs = program.command('prefs')
-    .description('what each person wants to receive, on which channel; suppressed addresses')
+    .description(describe('prefs'))
     .addHelpText('after', HELP);
   for (const verb of [set, show, suppress, unsuppress, suppressions]) verb.register(prefs, ctx);
 }

@@ -6,8 +6,9 @@ import * as show from './show.js';
 import * as state from './state.js';
 import * as remove from './remove.js';
 import * as runNow from './run-now.js';
+import { describe } from '../catalog.js';
 
 export function register(program: Command, ctx: Ctx): void {
-  const schedule = program.command('schedule').description('recurring sends on a cron schedule (run by the daemon)');
+  const schedule = program.command('schedule').description(describe('schedule'));
   for (const verb of [add, list, show, state, remove, runNow]) verb.register(schedule, ctx);
 }

@@ -6,6 +6,7 @@ import * as list from './list.js';
 import * as show from './show.js';
 import * as count from './count.js';
 import * as remove from './delete.js';
+import { describe } from '../catalog.js';
 
 const HELP = `
 Expressions:
@@ -25,7 +26,7 @@ Examples:
 
 export function register(program: Command, ctx: Ctx): void {
   const segments = program.command('segments')
-    .description('named filters over users, for sends and campaigns')
+    .description(describe('segments'))
     .addHelpText('after', HELP);
   for (const verb of [create, update, list, show, count, remove]) verb.register(segments, ctx);
 }

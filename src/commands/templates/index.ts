@@ -7,8 +7,9 @@ import * as list from './list.js';
 import * as versions from './versions.js';
 import * as remove from './delete.js';
 import * as preview from './preview.js';
+import { describe } from '../catalog.js';
 
 export function register(program: Command, ctx: Ctx): void {
-  const templates = program.command('templates').description('what notifications say on each channel, with Liquid, locales and versions');
+  const templates = program.command('templates').description(describe('templates'));
   for (const verb of [create, update, show, list, versions, remove, preview]) verb.register(templates, ctx);
 }

@@ -6,8 +6,9 @@ import * as list from './list.js';
 import * as update from './update.js';
 import * as remove from './remove.js';
 import * as importUsers from './import.js';
+import { describe } from '../catalog.js';
 
 export function register(program: Command, ctx: Ctx): void {
-  const users = program.command('users').description('the people notifications go to');
+  const users = program.command('users').description(describe('users'));
   for (const verb of [add, show, list, update, remove, importUsers]) verb.register(users, ctx);
 }
