@@ -78,7 +78,7 @@ export class UserStore {
    */
   async upsertMany(inputs: UserInput[]): Promise<{ inserted: number; updated: number }> {
     const now = this.clock.now();
-    const exists = this.db.prepare('SELECT 1 FROM users WHERE id = ?').pluck();
+    // RETURNING tells an insert from an update: a new row's created_at is this call's `now`.
     const upsert = this.db.prepare(`INSERT INTO users (id, name, email, phone, locale, timezone, attributes, created_at, updated_at)
       VALUES (@id, @name, @email, @phone, @locale, @timezone, @attributes, @now, @now)
       ON CONFLICT (id) DO UPDATE SET
@@ -87,18 +87,19 @@ export class UserStore {
         phone = CASE WHEN @hasPhone THEN excluded.phone ELSE users.phone END,
         locale = CASE WHEN @hasLocale THEN excluded.locale ELSE users.locale END,
         timezone = CASE WHEN @hasTimezone THEN excluded.timezone ELSE users.timezone END,
-        attributes = json_patch(users.attributes, excluded.attributes),
-        updated_at = excluded.updated_at`);
+        attributes = CASE WHEN @attributes = '{}' THEN users.attributes ELSE json_patch(users.attributes, excluded.attributes) END,
+        updated_at = excluded.updated_at
+      RETURNING created_at = @now AS fresh`).pluck();
     let inserted = 0;
     this.db.transaction(() => {
       for (const u of inputs) {
-        if (!exists.get(u.id)) inserted++;
-        upsert.run({
+        const fresh = upsert.get({
           id: u.id, name: u.name ?? null, email: u.email ?? null, phone: u.phone ?? null, locale: u.locale ?? null,
-          timezone: u.timezone ?? null, attributes: JSON.stringify(u.attributes ?? {}), now,
+          timezone: u.timezone ?? null, attributes: u.attributes ? JSON.stringify(u.attributes) : '{}', now,
           hasName: u.name !== undefined ? 1 : 0, hasEmail: u.email !== undefined ? 1 : 0, hasPhone: u.phone !== undefined ? 1 : 0,
           hasLocale: u.locale !== undefined ? 1 : 0, hasTimezone: u.timezone !== undefined ? 1 : 0,
         });
+        if (fresh) inserted++;
       }
     })();
     return { inserted, updated: inputs.length - inserted };

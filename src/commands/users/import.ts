@@ -88,10 +88,11 @@ export async function run(options: ImportOptions, deps: Deps): Promise<ImportRes
   const batchSize = options.batch ?? 5000;
   const result: ImportResult = { rows: 0, inserted: 0, updated: 0, invalid: 0, dryRun: Boolean(options.dryRun), errors: [] };
 
-  // Pass 1 reads the whole file, so a file that cannot be parsed writes nothing; with --strict or
-  // --dry-run it also validates every row.
+  // A file that cannot be parsed writes nothing: CSV gets a quick scan for an unclosed quote (the
+  // one structural error left with relaxed quoting); JSONL, --strict and --dry-run a full first pass.
   const validateFirst = Boolean(options.strict || options.dryRun);
-  for await (const row of readRows(source, format)) {
+  if (format === 'csv' && !validateFirst) await scanCsv(source);
+  else for await (const row of readRows(source, format)) {
     result.rows++;
     if (validateFirst) {
       const checked = check(row, config);
@@ -109,7 +110,7 @@ export async function run(options: ImportOptions, deps: Deps): Promise<ImportRes
   if (options.dryRun || (options.strict && result.invalid > 0)) return result;
 
   const store = await deps.store();
-  const progress = new Progress(deps.io, 'Importing', result.rows);
+  const progress = new Progress(deps.io, 'Importing');
   result.rows = 0;
   let users: UserInput[] = [];
   let extras: UserExtras[] = [];
@@ -138,6 +139,35 @@ export async function run(options: ImportOptions, deps: Deps): Promise<ImportRes
   await flush();
   progress.done();
   return result;
+}
+
+/** Throws InputError when a quoted CSV field never closes (csv-parse would fail there mid-import). */
+async function scanCsv(source: Source): Promise<void> {
+  let open = false;
+  let line = 1;
+  let openedAt = 0;
+  for await (const chunk of stream(source) as AsyncIterable<Buffer>) {
+    let i = 0;
+    for (;;) {
+      // Jump between quotes and newlines; a newline inside quotes is part of the field.
+      const q = chunk.indexOf(34, i);
+      const n = open ? -1 : chunk.indexOf(10, i);
+      if (n !== -1 && (q === -1 || n < q)) {
+        line++;
+        i = n + 1;
+        continue;
+      }
+      if (q === -1) {
+        if (open) for (let k = i; k < chunk.length; k++) if (chunk[k] === 10) line++;
+        break;
+      }
+      if (open) for (let k = i; k < q; k++) if (chunk[k] === 10) line++;
+      open = !open;
+      if (open) openedAt = line;
+      i = q + 1;
+    }
+  }
+  if (open) throw new InputError('malformed CSV (a quoted field is never closed); nothing was imported', { line: openedAt });
 }
 
 function detectFormat(options: ImportOptions): 'csv' | 'jsonl' {
@@ -186,7 +216,7 @@ async function* readRows(source: Source, format: 'csv' | 'jsonl'): AsyncGenerato
     return;
   }
   const { parse } = await import('csv-parse');
-  const parser = stream(source).pipe(parse({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true, trim: true }));
+  const parser = stream(source).pipe(parse({ bom: true, skip_empty_lines: true, relax_column_count: true, relax_quotes: true, info: true, trim: true }));
   let header: string[] | undefined;
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
