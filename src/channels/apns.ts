@@ -12,6 +12,7 @@ import apn from '@parse/node-apn';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { DeliveryError, type AdapterContext, type ChannelAdapter, type OutboundMessage, type SendResult } from './types.js';
+import { abortable, parseRetryAfter } from './network.js';
 
 type ApnsConfig = Config['channels']['apns'];
 type Headers = Record<string, string | string[] | undefined>;
@@ -47,7 +48,7 @@ export function classifyApnsError(status: number | undefined, reason: string | u
   if (reason === 'ExpiredProviderToken') return new DeliveryError('retryable', code, message, { status });
   if (reason !== undefined && BROKEN_SETUP.has(reason)) return new DeliveryError('permanent', code, message, { status, action: 'alert' });
   if (status === 403) return new DeliveryError('permanent', code, message, { status, action: 'alert' });
-  if (status === 429) return new DeliveryError('rate-limited', code, message, { status, retryAfterMs: retryAfterMs(headers['retry-after']) });
+  if (status === 429) return new DeliveryError('rate-limited', code, message, { status, retryAfterMs: parseRetryAfter(headers['retry-after']) });
   if (status >= 500) return new DeliveryError('retryable', code, message, { status });
   // DeviceTokenNotForTopic lands here on purpose: with a mistyped topic every token says so, and
   // deactivating every device would be far worse than failing these deliveries.
@@ -93,7 +94,7 @@ class ApnsAdapter implements ChannelAdapter {
   async send(message: OutboundMessage, options: { signal?: AbortSignal } = {}): Promise<SendResult> {
     if (message.channel !== 'push') throw new DeliveryError('permanent', 'wrong-channel', `the apns adapter cannot send ${message.channel}`);
     if (this.closing) throw new DeliveryError('retryable', 'closed', 'the apns adapter is closed');
-    if (options.signal?.aborted) throw new DeliveryError('retryable', 'aborted', 'the APNs send was aborted before it started');
+    if (options.signal?.aborted) throw new DeliveryError('retryable', 'ABORTED', 'the APNs send was aborted before it started');
     const content = message.content;
     const note = new apn.Notification();
     note.topic = this.topic;
@@ -110,7 +111,7 @@ class ApnsAdapter implements ChannelAdapter {
     payload.notify = { nid: message.notificationId, did: message.deliveryId };
     note.payload = payload;
 
-    const result = await abortable(this.provider.send(note, message.to), options.signal);
+    const result = await abortable(this.provider.send(note, message.to), options.signal, 'APNs');
     const sent = result.sent[0];
     if (sent) return { providerId: (sent as { 'apns-id'?: string })['apns-id'] ?? '' };
     const failure = (result.failed[0] ?? {}) as ApnsFailure;
@@ -160,26 +161,7 @@ function rootCause(err: (Error & { code?: string }) | undefined): (Error & { cod
   return cur;
 }
 
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new DeliveryError('retryable', 'aborted', 'the APNs send was aborted before an answer arrived'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
-      (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); },
-    );
-  });
-}
 
-function retryAfterMs(value: string | string[] | undefined): number | undefined {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (v === undefined) return undefined;
-  const seconds = Number(v);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
 
 function required(value: string | undefined, key: string, example: string): string {
   if (value === undefined || value === '') {

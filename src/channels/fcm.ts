@@ -22,7 +22,7 @@ import { deleteApp, initializeApp, type App } from 'firebase-admin/app';
 import { getMessaging, type Message, type Messaging } from 'firebase-admin/messaging';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { networkErrorCode } from './network.js';
+import { networkErrorCode, abortable, parseRetryAfter } from './network.js';
 import { parseServiceAccount, ServiceAccountCredential, TokenError, type ServiceAccount } from './fcm-credential.js';
 import { DeliveryError, type AdapterContext, type ChannelAdapter, type DeliveryErrorAction, type DeliveryErrorKind, type OutboundMessage, type SendResult } from './types.js';
 
@@ -72,7 +72,7 @@ export function classifyFcmError(code: string, status?: number, headers: Headers
   if (rule?.action) options.action = rule.action;
   else if (!rule && (status === 401 || status === 403)) options.action = 'alert';
   if (kind === 'rate-limited') {
-    const ms = retryAfterMs(headers['retry-after']);
+    const ms = parseRetryAfter(headers['retry-after']);
     if (ms !== undefined) options.retryAfterMs = ms;
   }
   return new DeliveryError(kind, code, message, options);
@@ -164,7 +164,7 @@ class FcmAdapter implements ChannelAdapter {
   async send(message: OutboundMessage, options: { signal?: AbortSignal } = {}): Promise<SendResult> {
     if (message.channel !== 'push') throw new DeliveryError('permanent', 'wrong-channel', `the fcm adapter cannot send ${message.channel}`);
     if (this.closing) throw new DeliveryError('retryable', 'closed', 'the fcm adapter is closed');
-    if (options.signal?.aborted) throw new DeliveryError('retryable', 'aborted', 'the FCM send was aborted before it started');
+    if (options.signal?.aborted) throw new DeliveryError('retryable', 'ABORTED', 'the FCM send was aborted before it started');
     // Asking the credential first (it caches) keeps the token endpoint's own answer, which
     // firebase-admin would wrap into a generic app/invalid-credential.
     try {
@@ -174,7 +174,7 @@ class FcmAdapter implements ChannelAdapter {
     }
     const answer: Answer = {};
     try {
-      const name = await abortable(current.run(answer, () => this.messaging.send(buildMessage(message))), options.signal);
+      const name = await abortable(current.run(answer, () => this.messaging.send(buildMessage(message))), options.signal, 'FCM');
       return { providerId: name };
     } catch (err) {
       if (err instanceof DeliveryError) throw err;
@@ -247,23 +247,4 @@ function tokenFailure(err: unknown): DeliveryError {
   return new DeliveryError('permanent', 'credential', `FCM access token: ${(err as Error).message}`, { action: 'alert' });
 }
 
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new DeliveryError('retryable', 'aborted', 'the FCM send was aborted before an answer arrived'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
-      (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); },
-    );
-  });
-}
 
-function retryAfterMs(value: string | string[] | undefined): number | undefined {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (v === undefined) return undefined;
-  const seconds = Number(v);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}

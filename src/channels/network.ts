@@ -54,3 +54,26 @@ export function networkDeliveryError(err: unknown, provider: string, trustHint =
   if (TLS_CODE.test(code)) return new DeliveryError('retryable', code, `${provider} TLS failure: ${message} (${trustHint})`, { action: 'alert' });
   return new DeliveryError('retryable', code, `${provider} network error: ${message}`);
 }
+
+/**
+ * Rejects with a retryable DeliveryError ('ABORTED') when `signal` aborts before `work` settles; the
+ * work itself may still finish, but the daemon no longer waits for it.
+ */
+export function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, provider: string): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new DeliveryError('retryable', 'ABORTED', `the ${provider} send was aborted before an answer arrived`));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** A Retry-After header (seconds, or an HTTP date) in milliseconds from now. */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!v) return undefined;
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}

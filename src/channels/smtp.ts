@@ -7,7 +7,7 @@ import nodemailer from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { NETWORK_ERROR_CODES } from './network.js';
+import { NETWORK_ERROR_CODES, abortable } from './network.js';
 import { DeliveryError, type AdapterContext, type ChannelAdapter, type OutboundMessage, type SendResult } from './types.js';
 
 type EmailConfig = Config['channels']['email'];
@@ -112,14 +112,6 @@ function providerIdFrom(response: string | undefined, messageId: string): string
   return text || messageId;
 }
 
-function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return work;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new DeliveryError('retryable', 'ABORTED', 'SMTP send aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
 
 export async function createSmtpAdapter(config: EmailConfig, ctx: AdapterContext): Promise<ChannelAdapter> {
   if (!config.smtpUrl) throw new ConfigError('channels.email.smtpUrl is not set: run "notify config set channels.email.smtpUrl smtp://user:pass@smtp.example.com:587"');
@@ -171,7 +163,7 @@ export async function createSmtpAdapter(config: EmailConfig, ctx: AdapterContext
           ...(message.content.html !== undefined ? { html: message.content.html } : {}),
           ...(message.headers ? { headers: message.headers } : {}),
           messageId,
-        }), sendOptions.signal);
+        }), sendOptions.signal, 'SMTP');
         return { providerId: providerIdFrom(info.response, info.messageId || messageId) };
       } catch (err) {
         if (err instanceof DeliveryError) throw err;

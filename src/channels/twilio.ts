@@ -9,7 +9,7 @@ import { Agent, request as httpsRequest } from 'node:https';
 import twilio from 'twilio';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { networkDeliveryError } from './network.js';
+import { networkDeliveryError, parseRetryAfter } from './network.js';
 import { DeliveryError, type AdapterContext, type ChannelAdapter, type OutboundMessage, type SendResult } from './types.js';
 
 type SmsConfig = Config['channels']['sms'];
@@ -42,13 +42,6 @@ export function classifyTwilioError(
 }
 
 /** Retry-After as delta-seconds or an HTTP date, in ms from now. */
-function parseRetryAfter(value: string | string[] | undefined): number | undefined {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (!v) return undefined;
-  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
 
 function requireKey(config: SmsConfig, key: 'accountSid' | 'authToken', example: string): string {
   const value = config[key];

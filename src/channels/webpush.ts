@@ -8,7 +8,7 @@ import webpush from 'web-push';
 import type { Config } from '../config.js';
 import type { Priority } from '../core/types.js';
 import { ConfigError } from '../errors.js';
-import { networkDeliveryError } from './network.js';
+import { networkDeliveryError, abortable, parseRetryAfter } from './network.js';
 import { DeliveryError, type AdapterContext, type ChannelAdapter, type OutboundMessage, type SendResult } from './types.js';
 
 type WebPushConfig = Config['channels']['webpush'];
@@ -45,13 +45,6 @@ export function classifyWebPushError(
 }
 
 /** Retry-After as delta-seconds or an HTTP date, in ms from now. */
-function parseRetryAfter(value: string | string[] | undefined): number | undefined {
-  const v = (Array.isArray(value) ? value[0] : value)?.trim();
-  if (!v) return undefined;
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
 
 /**
  * The Topic header allows at most 32 characters of the URL-safe base64 alphabet. A collapse key that fits is
@@ -72,14 +65,6 @@ function requireKey(config: WebPushConfig, key: 'vapidPublicKey' | 'vapidPrivate
   throw new ConfigError(`channels.webpush.${key} is not set: ${fix}`);
 }
 
-function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return work;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new DeliveryError('retryable', 'ABORTED', 'web push request aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
 
 export async function createWebPushAdapter(config: WebPushConfig, _ctx: AdapterContext): Promise<ChannelAdapter> {
   const vapidDetails = {
@@ -150,7 +135,7 @@ export async function createWebPushAdapter(config: WebPushConfig, _ctx: AdapterC
           contentEncoding: 'aes128gcm',
           agent,
           timeout: 30_000,
-        }), options.signal);
+        }), options.signal, 'web push');
         const location = result.headers.location;
         return { providerId: (Array.isArray(location) ? location[0] : location) ?? `${result.statusCode}` };
       } catch (err) {

@@ -1,5 +1,4 @@
 /** `notify send`: a template to a segment or to users, now (or at a time, with the scheduling flags). */
-import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Ctx } from '../cli.js';
 import type { Deps } from '../deps.js';
@@ -7,7 +6,7 @@ import { CHANNELS, PRIORITIES, type Channel, type Priority } from '../core/types
 import { InputError, UsageError } from '../errors.js';
 import { notice, Progress } from '../io.js';
 import type { DryRunResult, SubmitResult } from '../submit.js';
-import { collect, parsePairs } from './shared.js';
+import { collect, readInput, readTemplateData } from './shared.js';
 import { describe } from './catalog.js';
 
 export interface SendOptions {
@@ -81,15 +80,7 @@ function parseChannels(list: string | undefined): Channel[] | undefined {
 }
 
 async function readIds(file: string, deps: Deps): Promise<string[]> {
-  let text: string;
-  if (file === '-') {
-    const chunks: Buffer[] = [];
-    for await (const c of deps.io.stdin) chunks.push(Buffer.from(c as Buffer));
-    text = Buffer.concat(chunks).toString('utf8');
-  } else {
-    if (!existsSync(file)) throw new InputError(`cannot read "${file}": no such file`);
-    text = readFileSync(file, 'utf8');
-  }
+  const text = await readInput(file, deps);
   return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
 }
 
@@ -100,17 +91,7 @@ export async function run(options: SendOptions, deps: Deps): Promise<SendResult>
     throw new UsageError(`--priority must be high, normal or low, not "${options.priority}"`);
   }
   const channels = parseChannels(options.channel);
-  let data: Record<string, unknown> = {};
-  if (options.dataFile) {
-    if (!existsSync(options.dataFile)) throw new InputError(`cannot read "${options.dataFile}": no such file`);
-    try {
-      data = JSON.parse(readFileSync(options.dataFile, 'utf8'));
-    } catch (err) {
-      throw new InputError(`${options.dataFile} is not valid JSON (${(err as Error).message})`);
-    }
-    if (!data || typeof data !== 'object' || Array.isArray(data)) throw new InputError(`${options.dataFile} must hold a JSON object`);
-  }
-  data = { ...data, ...parsePairs(options.data ?? []) };
+  const data = await readTemplateData(options, deps);
   const users = options.users !== undefined ? await readIds(options.users, deps) : options.user?.length ? options.user : undefined;
   const [config, store, submitModule] = await Promise.all([deps.config(), deps.store(), import('../submit.js')]);
   let sendAt: number | undefined;

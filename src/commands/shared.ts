@@ -1,7 +1,8 @@
 /** Small helpers every verb uses to read flags and confirm destructive work. */
 import { InvalidArgumentError } from 'commander';
 import type { Deps } from '../deps.js';
-import { UsageError } from '../errors.js';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { InputError, UsageError } from '../errors.js';
 
 /** For repeatable flags: `--data a=1 --data b=2`. */
 export function collect(value: string, previous: string[] = []): string[] {
@@ -43,4 +44,32 @@ export async function confirmDestructive(deps: Deps, yes: boolean | undefined, q
   if (yes) return true;
   if (!deps.io.inIsTTY || !deps.io.isTTY) throw new UsageError(`${question.replace(/\?$/, '')}: refusing without --yes when not on a terminal`);
   return deps.prompter.confirm(question, false);
+}
+
+/** A file's text, or standard input's for "-". */
+export async function readInput(file: string, deps: Deps): Promise<string> {
+  if (file === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of deps.io.stdin) chunks.push(Buffer.from(chunk as Buffer));
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  if (!existsSync(file) || !statSync(file).isFile()) throw new InputError(`cannot read "${file}": no such file`);
+  return readFileSync(file, 'utf8');
+}
+
+/** Template data from `--data-file` (a JSON object) overlaid with `--data k=v` pairs. */
+export async function readTemplateData(options: { dataFile?: string; data?: string[] }, deps: Deps): Promise<Record<string, unknown>> {
+  let data: Record<string, unknown> = {};
+  if (options.dataFile !== undefined) {
+    const text = await readInput(options.dataFile, deps);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw new InputError(`${options.dataFile} is not valid JSON (${(err as Error).message})`, { field: '--data-file' });
+    }
+    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new InputError(`${options.dataFile} must hold a JSON object`, { field: '--data-file' });
+    data = value as Record<string, unknown>;
+  }
+  return { ...data, ...parsePairs(options.data ?? []) };
 }

@@ -229,14 +229,14 @@ test('an aborted send is retryable, before it starts and while it waits for an a
   const apns = await adapter(t, configFor(emu));
   const before = await rejection(apns.send(push(), { signal: AbortSignal.abort() }));
   assert.equal(before.kind, 'retryable');
-  assert.equal(before.code, 'aborted');
+  assert.equal(before.code, 'ABORTED');
   assert.equal(emu.requests, 0);
   const controller = new AbortController();
   const sending = apns.send(push(), { signal: controller.signal });
   controller.abort();
   const during = await rejection(sending);
   assert.equal(during.kind, 'retryable');
-  assert.equal(during.code, 'aborted');
+  assert.equal(during.code, 'ABORTED');
 });
 
 test('each missing config key is a ConfigError that names the key and how to set it', async (t) => {

@@ -251,7 +251,7 @@ test('an aborted send is retryable', async (t) => {
   const fcm = await adapter(t, configFor(emu));
   const err = await rejection(fcm.send(push(), { signal: AbortSignal.abort() }));
   assert.equal(err.kind, 'retryable');
-  assert.equal(err.code, 'aborted');
+  assert.equal(err.code, 'ABORTED');
   assert.equal(emu.sendRequests, 0);
 });
 

@@ -1,10 +1,8 @@
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli.js';
 import type { Deps } from '../../deps.js';
-import { InputError, NotifyError, UsageError } from '../../errors.js';
+import { InputError, NotifyError } from '../../errors.js';
+import { detectFormat, openSource, readRows, type CsvShape, type RawRow } from '../import-file.js';
 import type { DeviceInput } from '../../store/devices.js';
 import { positiveInt } from '../shared.js';
 
@@ -29,7 +27,6 @@ export interface ImportResult {
   errors: RowError[];
 }
 
-interface RawRow { line: number; fields: Record<string, unknown> }
 
 const COLUMNS = ['user_id', 'platform', 'token', 'subscription'];
 
@@ -68,11 +65,11 @@ class ImportRowsError extends NotifyError {
 }
 
 export async function run(options: ImportOptions, deps: Deps): Promise<ImportResult> {
-  const format = detectFormat(options);
-  const text = await readSource(options.file, deps);
+  const format = detectFormat(options.file, options.format);
+  const source = await openSource(options.file, deps);
   // Parse the whole file first, so a file that cannot be parsed writes nothing.
   const rows: RawRow[] = [];
-  for await (const row of readRows(text, format)) rows.push(row);
+  for await (const row of readRows(source, format, DEVICE_CSV)) rows.push(row);
 
   const { normalizeDevice, reasonOf } = await import('./input.js');
   const store = await deps.store();
@@ -121,77 +118,24 @@ export async function run(options: ImportOptions, deps: Deps): Promise<ImportRes
   return result;
 }
 
-function detectFormat(options: ImportOptions): 'csv' | 'jsonl' {
-  if (options.format) {
-    if (options.format !== 'csv' && options.format !== 'jsonl') throw new UsageError(`--format must be csv or jsonl, not "${options.format}"`);
-    return options.format;
-  }
-  if (/\.csv$/i.test(options.file)) return 'csv';
-  if (/\.(jsonl|ndjson)$/i.test(options.file)) return 'jsonl';
-  throw new UsageError(`cannot tell the format of "${options.file}": name it .csv or .jsonl, or pass --format csv|jsonl`);
-}
 
-type Source = { path: string } | { buffer: Buffer };
 
-async function readSource(file: string, deps: Deps): Promise<Source> {
-  if (file === '-') {
-    const chunks: Buffer[] = [];
-    for await (const chunk of deps.io.stdin) chunks.push(Buffer.from(chunk as Buffer));
-    return { buffer: Buffer.concat(chunks) };
-  }
-  if (!existsSync(file) || !statSync(file).isFile()) throw new InputError(`cannot read "${file}": no such file`);
-  return { path: file };
-}
 
-function stream(source: Source): Readable {
-  return 'path' in source ? createReadStream(source.path) : Readable.from([source.buffer]);
-}
 
-async function* readRows(source: Source, format: 'csv' | 'jsonl'): AsyncGenerator<RawRow> {
-  if (format === 'jsonl') {
-    let line = 0;
-    for await (const text of createInterface({ input: stream(source), crlfDelay: Infinity })) {
-      line++;
-      if (!text.trim()) continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (err) {
-        throw new InputError(`not valid JSON (${(err as Error).message}); nothing was imported`, { line });
-      }
-      if (!value || typeof value !== 'object' || Array.isArray(value)) throw new InputError('each line must be a JSON object; nothing was imported', { line });
-      yield { line, fields: value as Record<string, unknown> };
+/** Devices CSV: the known columns only; user_id and platform required; empty cells left out. */
+const DEVICE_CSV: CsvShape = {
+  checkHeader(header, line) {
+    const unknown = header.filter((h) => !COLUMNS.includes(h));
+    if (unknown.length) throw new InputError(`unknown column "${unknown[0]}": the columns are ${COLUMNS.join(', ')}; nothing was imported`, { line });
+    for (const required of ['user_id', 'platform']) {
+      if (!header.includes(required)) throw new InputError(`the CSV header has no "${required}" column; nothing was imported`, { line });
     }
-    return;
-  }
-  const { parse } = await import('csv-parse');
-  const parser = stream(source).pipe(parse({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true, trim: true }));
-  let header: string[] | undefined;
-  try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      if (!header) {
-        header = record.map((h) => h.trim());
-        const unknown = header.filter((h) => !COLUMNS.includes(h));
-        if (unknown.length) throw new InputError(`unknown column "${unknown[0]}": the columns are ${COLUMNS.join(', ')}; nothing was imported`, { line: info.lines });
-        for (const required of ['user_id', 'platform']) {
-          if (!header.includes(required)) throw new InputError(`the CSV header has no "${required}" column; nothing was imported`, { line: info.lines });
-        }
-        continue;
-      }
-      if (record.length !== header.length) {
-        yield { line: info.lines, fields: { __error: `has ${record.length} columns, the header has ${header.length}` } };
-        continue;
-      }
-      const fields: Record<string, unknown> = {};
-      header.forEach((name, i) => {
-        if (record[i] !== '') fields[name] = record[i];
-      });
-      yield { line: info.lines, fields };
-    }
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    const e = err as { code?: string; lines?: number; message: string };
-    if (e.code?.startsWith('CSV_')) throw new InputError(`malformed CSV (${e.message}); nothing was imported`, { line: e.lines });
-    throw err;
-  }
-}
+  },
+  toFields(header, record) {
+    const fields: Record<string, unknown> = {};
+    header.forEach((name, i) => {
+      if (record[i] !== '') fields[name] = record[i];
+    });
+    return fields;
+  },
+};

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli.js';
 import type { Deps } from '../../deps.js';
@@ -6,7 +5,7 @@ import { CHANNELS, PRIORITIES, type Channel, type Priority } from '../../core/ty
 import { InputError, UsageError } from '../../errors.js';
 import { printRecord } from '../../io.js';
 import type { Schedule } from '../../store/schedules.js';
-import { collect, parsePairs } from '../shared.js';
+import { collect, readTemplateData } from '../shared.js';
 import { scheduleJson } from './print.js';
 
 export interface AddOptions {
@@ -58,16 +57,7 @@ export async function run(options: AddOptions, deps: Deps): Promise<Schedule> {
     channels = options.channel.split(',').map((c) => c.trim()) as Channel[];
     for (const c of channels) if (!(CHANNELS as readonly string[]).includes(c)) throw new UsageError(`--channel "${c}" is not a channel: use push, sms or email`);
   }
-  let data: Record<string, unknown> = {};
-  if (options.dataFile) {
-    if (!existsSync(options.dataFile)) throw new InputError(`cannot read "${options.dataFile}": no such file`);
-    try {
-      data = JSON.parse(readFileSync(options.dataFile, 'utf8'));
-    } catch (err) {
-      throw new InputError(`${options.dataFile} is not valid JSON (${(err as Error).message})`);
-    }
-  }
-  data = { ...data, ...parsePairs(options.data ?? []) };
+  const data = await readTemplateData(options, deps);
   const config = await deps.config();
   const tz = options.tz ?? config.defaults.timezone;
   const { checkCron, nextOccurrence } = await import('../../core/schedule.js');

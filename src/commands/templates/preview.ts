@@ -5,8 +5,7 @@ import { InputError, UsageError } from '../../errors.js';
 import { printRecord } from '../../io.js';
 import { CHANNELS, type Channel, type RenderedEmail, type RenderedPush, type RenderedSms } from '../../core/types.js';
 import type { SmsEncoding } from '../../core/sms.js';
-import { collect, parsePairs, positiveInt } from '../shared.js';
-import { readText } from './source.js';
+import { collect, positiveInt, readTemplateData } from '../shared.js';
 
 export interface PreviewOptions {
   name: string;
@@ -68,7 +67,7 @@ export async function run(options: PreviewOptions, deps: Deps): Promise<PreviewR
     if (!(CHANNELS as readonly string[]).includes(options.channel)) throw new UsageError(`--channel must be push, sms or email, not "${options.channel}"`);
     only = options.channel as Channel;
   }
-  const data = await readData(options, deps);
+  const data = await readTemplateData(options, deps);
   const [store, config, { compileTemplate, renderContext }, { smsInfo }, { checkLocale }] = await Promise.all([
     deps.store(), deps.config(), import('../../core/render.js'), import('../../core/sms.js'), import('../../core/validate.js'),
   ]);
@@ -96,21 +95,6 @@ export async function run(options: PreviewOptions, deps: Deps): Promise<PreviewR
   return result;
 }
 
-async function readData(options: PreviewOptions, deps: Deps): Promise<Record<string, unknown>> {
-  let data: Record<string, unknown> = {};
-  if (options.dataFile !== undefined) {
-    let value: unknown;
-    try {
-      value = JSON.parse(await readText(options.dataFile, deps));
-    } catch (err) {
-      if (err instanceof InputError) throw err;
-      throw new InputError(`${options.dataFile} is not valid JSON (${(err as Error).message})`, { field: '--data-file' });
-    }
-    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new InputError(`${options.dataFile} must hold a JSON object`, { field: '--data-file' });
-    data = value as Record<string, unknown>;
-  }
-  return { ...data, ...parsePairs(options.data ?? [], '--data') };
-}
 
 function print(deps: Deps, result: PreviewResult, json: boolean | undefined): void {
   if (json) {

@@ -2,10 +2,10 @@
  * Where `templates create` and `templates update` get a definition: a YAML or JSON file, stdin (`-`),
  * or questions on a terminal. Returns the checked definition; nothing is written here.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Deps } from '../../deps.js';
 import { InputError, UsageError } from '../../errors.js';
 import type { TemplateDef } from '../../core/template.js';
+import { readInput } from '../shared.js';
 
 export interface SourceOptions {
   /** YAML or JSON file; `-` reads stdin. */
@@ -22,22 +22,13 @@ export interface LoadedTemplate {
   def: TemplateDef;
 }
 
-export async function readText(file: string, deps: Deps): Promise<string> {
-  if (file === '-') {
-    const chunks: Buffer[] = [];
-    for await (const chunk of deps.io.stdin) chunks.push(Buffer.from(chunk as Buffer));
-    return Buffer.concat(chunks).toString('utf8');
-  }
-  if (!existsSync(file) || !statSync(file).isFile()) throw new InputError(`cannot read "${file}": no such file`);
-  return readFileSync(file, 'utf8');
-}
 
 export async function loadTemplate(options: SourceOptions, deps: Deps): Promise<LoadedTemplate> {
   const [{ parseTemplateSource, validateTemplate }, config] = await Promise.all([import('../../core/template.js'), deps.config()]);
   let raw: unknown;
   let lineOf: ((path: (string | number)[]) => number | undefined) | undefined;
   if (options.file !== undefined) {
-    const parsed = parseTemplateSource(await readText(options.file, deps));
+    const parsed = parseTemplateSource(await readInput(options.file, deps));
     raw = parsed.value;
     lineOf = parsed.lineOf;
   } else if (deps.io.inIsTTY && deps.io.isTTY) {

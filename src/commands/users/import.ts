@@ -1,10 +1,8 @@
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { Readable } from 'node:stream';
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli.js';
 import type { Deps } from '../../deps.js';
-import { InputError, NotifyError, UsageError } from '../../errors.js';
+import { InputError, NotifyError } from '../../errors.js';
+import { detectFormat, openSource, readRows, scanCsv, type CsvShape, type RawRow } from '../import-file.js';
 import { normalizeUser, USER_FIELDS } from '../../core/user.js';
 import { inferValue } from '../../core/validate.js';
 import { Progress } from '../../io.js';
@@ -37,8 +35,6 @@ export interface ImportResult {
   errors: RowError[];
 }
 
-/** A row as read from the file, before validation. */
-interface RawRow { line: number; fields: Record<string, unknown> }
 
 export function register(parent: Command, ctx: Ctx): void {
   parent.command('import <file>')
@@ -82,7 +78,7 @@ class ImportRowsError extends NotifyError {
 }
 
 export async function run(options: ImportOptions, deps: Deps): Promise<ImportResult> {
-  const format = detectFormat(options);
+  const format = detectFormat(options.file, options.format);
   const config = await deps.config();
   const source = await openSource(options.file, deps);
   const batchSize = options.batch ?? 5000;
@@ -92,7 +88,7 @@ export async function run(options: ImportOptions, deps: Deps): Promise<ImportRes
   // one structural error left with relaxed quoting); JSONL, --strict and --dry-run a full first pass.
   const validateFirst = Boolean(options.strict || options.dryRun);
   if (format === 'csv' && !validateFirst) await scanCsv(source);
-  else for await (const row of readRows(source, format)) {
+  else for await (const row of readRows(source, format, USER_CSV)) {
     result.rows++;
     if (validateFirst) {
       const checked = check(row, config);
@@ -124,7 +120,7 @@ export async function run(options: ImportOptions, deps: Deps): Promise<ImportRes
     extras = [];
     progress.update(result.rows);
   };
-  for await (const row of readRows(source, format)) {
+  for await (const row of readRows(source, format, USER_CSV)) {
     result.rows++;
     const checked = check(row, config);
     if ('error' in checked) {
@@ -141,114 +137,31 @@ export async function run(options: ImportOptions, deps: Deps): Promise<ImportRes
   return result;
 }
 
-/** Throws InputError when a quoted CSV field never closes (csv-parse would fail there mid-import). */
-async function scanCsv(source: Source): Promise<void> {
-  let open = false;
-  let line = 1;
-  let openedAt = 0;
-  for await (const chunk of stream(source) as AsyncIterable<Buffer>) {
-    let i = 0;
-    for (;;) {
-      // Jump between quotes and newlines; a newline inside quotes is part of the field.
-      const q = chunk.indexOf(34, i);
-      const n = open ? -1 : chunk.indexOf(10, i);
-      if (n !== -1 && (q === -1 || n < q)) {
-        line++;
-        i = n + 1;
-        continue;
-      }
-      if (q === -1) {
-        if (open) for (let k = i; k < chunk.length; k++) if (chunk[k] === 10) line++;
-        break;
-      }
-      if (open) for (let k = i; k < q; k++) if (chunk[k] === 10) line++;
-      open = !open;
-      if (open) openedAt = line;
-      i = q + 1;
-    }
-  }
-  if (open) throw new InputError('malformed CSV (a quoted field is never closed); nothing was imported', { line: openedAt });
-}
 
-function detectFormat(options: ImportOptions): 'csv' | 'jsonl' {
-  if (options.format) {
-    if (options.format !== 'csv' && options.format !== 'jsonl') throw new UsageError(`--format must be csv or jsonl, not "${options.format}"`);
-    return options.format;
-  }
-  if (/\.csv$/i.test(options.file)) return 'csv';
-  if (/\.(jsonl|ndjson)$/i.test(options.file)) return 'jsonl';
-  throw new UsageError(`cannot tell the format of "${options.file}": name it .csv or .jsonl, or pass --format csv|jsonl`);
-}
 
-/** A source that can be read twice: a file path, or stdin buffered in memory. */
-type Source = { path: string } | { buffer: Buffer };
 
-async function openSource(file: string, deps: Deps): Promise<Source> {
-  if (file === '-') {
-    const chunks: Buffer[] = [];
-    for await (const chunk of deps.io.stdin) chunks.push(Buffer.from(chunk as Buffer));
-    return { buffer: Buffer.concat(chunks) };
-  }
-  if (!existsSync(file) || !statSync(file).isFile()) throw new InputError(`cannot read "${file}": no such file`);
-  return { path: file };
-}
 
-function stream(source: Source): Readable {
-  return 'path' in source ? createReadStream(source.path) : Readable.from([source.buffer]);
-}
 
-async function* readRows(source: Source, format: 'csv' | 'jsonl'): AsyncGenerator<RawRow> {
-  if (format === 'jsonl') {
-    const lines = createInterface({ input: stream(source), crlfDelay: Infinity });
-    let line = 0;
-    for await (const text of lines) {
-      line++;
-      if (!text.trim()) continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (err) {
-        throw new InputError(`not valid JSON (${(err as Error).message}); nothing was imported`, { line });
+/** Users CSV: `id` required; user fields by name; every other column an attribute. */
+const USER_CSV: CsvShape = {
+  checkHeader(header, line) {
+    if (!header.includes('id')) throw new InputError('the CSV header has no "id" column; nothing was imported', { line });
+  },
+  toFields(header, record) {
+    const fields: Record<string, unknown> = {};
+    const attributes: Record<string, unknown> = {};
+    header.forEach((name, i) => {
+      const cell = record[i]!;
+      if ((USER_FIELDS as readonly string[]).includes(name)) fields[name] = cell;
+      else {
+        const value = inferValue(cell);
+        if (value !== undefined) attributes[name] = value;
       }
-      if (!value || typeof value !== 'object' || Array.isArray(value)) throw new InputError('each line must be a JSON object; nothing was imported', { line });
-      yield { line, fields: value as Record<string, unknown> };
-    }
-    return;
-  }
-  const { parse } = await import('csv-parse');
-  const parser = stream(source).pipe(parse({ bom: true, skip_empty_lines: true, relax_column_count: true, relax_quotes: true, info: true, trim: true }));
-  let header: string[] | undefined;
-  try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      if (!header) {
-        header = record.map((h) => h.trim());
-        if (!header.includes('id')) throw new InputError('the CSV header has no "id" column; nothing was imported', { line: info.lines });
-        continue;
-      }
-      if (record.length !== header.length) {
-        yield { line: info.lines, fields: { __error: `has ${record.length} columns, the header has ${header.length}` } };
-        continue;
-      }
-      const fields: Record<string, unknown> = {};
-      const attributes: Record<string, unknown> = {};
-      header.forEach((name, i) => {
-        const cell = record[i]!;
-        if ((USER_FIELDS as readonly string[]).includes(name)) fields[name] = cell;
-        else {
-          const value = inferValue(cell);
-          if (value !== undefined) attributes[name] = value;
-        }
-      });
-      if (Object.keys(attributes).length) fields.attributes = attributes;
-      yield { line: info.lines, fields };
-    }
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    const e = err as { code?: string; lines?: number; message: string };
-    if (e.code?.startsWith('CSV_')) throw new InputError(`malformed CSV (${e.message}); nothing was imported`, { line: e.lines });
-    throw err;
-  }
-}
+    });
+    if (Object.keys(attributes).length) fields.attributes = attributes;
+    return fields;
+  },
+};
 
 type Checked = { user: UserInput; extras?: UserExtras } | { error: RowError };
 

@@ -1,0 +1,123 @@
+/**
+ * Reading an import file (users, devices): CSV with a header row or JSONL, from a path or stdin.
+ * A file that cannot be parsed is an InputError before anything is written.
+ */
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import type { Deps } from '../deps.js';
+import { InputError, UsageError } from '../errors.js';
+
+export type ImportFormat = 'csv' | 'jsonl';
+
+/** A row as read, before validation; `fields.__error` marks a row that is broken as a row. */
+export interface RawRow {
+  line: number;
+  fields: Record<string, unknown>;
+}
+
+/** How one importer reads CSV: checks the header, maps a record to fields. */
+export interface CsvShape {
+  checkHeader(header: string[], line: number): void;
+  toFields(header: string[], record: string[]): Record<string, unknown>;
+}
+
+export function detectFormat(file: string, format?: string): ImportFormat {
+  if (format) {
+    if (format !== 'csv' && format !== 'jsonl') throw new UsageError(`--format must be csv or jsonl, not "${format}"`);
+    return format;
+  }
+  if (/\.csv$/i.test(file)) return 'csv';
+  if (/\.(jsonl|ndjson)$/i.test(file)) return 'jsonl';
+  throw new UsageError(`cannot tell the format of "${file}": name it .csv or .jsonl, or pass --format csv|jsonl`);
+}
+
+/** A source that can be read twice: a file path, or stdin buffered in memory. */
+export type Source = { path: string } | { buffer: Buffer };
+
+export async function openSource(file: string, deps: Deps): Promise<Source> {
+  if (file === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of deps.io.stdin) chunks.push(Buffer.from(chunk as Buffer));
+    return { buffer: Buffer.concat(chunks) };
+  }
+  if (!existsSync(file) || !statSync(file).isFile()) throw new InputError(`cannot read "${file}": no such file`);
+  return { path: file };
+}
+
+function stream(source: Source): Readable {
+  return 'path' in source ? createReadStream(source.path) : Readable.from([source.buffer]);
+}
+
+export async function* readRows(source: Source, format: ImportFormat, csv: CsvShape): AsyncGenerator<RawRow> {
+  if (format === 'jsonl') {
+    let line = 0;
+    for await (const text of createInterface({ input: stream(source), crlfDelay: Infinity })) {
+      line++;
+      if (!text.trim()) continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (err) {
+        throw new InputError(`not valid JSON (${(err as Error).message}); nothing was imported`, { line });
+      }
+      if (!value || typeof value !== 'object' || Array.isArray(value)) throw new InputError('each line must be a JSON object; nothing was imported', { line });
+      yield { line, fields: value as Record<string, unknown> };
+    }
+    return;
+  }
+  const { parse } = await import('csv-parse');
+  const parser = stream(source).pipe(parse({ bom: true, skip_empty_lines: true, relax_column_count: true, relax_quotes: true, info: true, trim: true }));
+  let header: string[] | undefined;
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      if (!header) {
+        header = record.map((h) => h.trim());
+        csv.checkHeader(header, info.lines);
+        continue;
+      }
+      if (record.length !== header.length) {
+        yield { line: info.lines, fields: { __error: `has ${record.length} columns, the header has ${header.length}` } };
+        continue;
+      }
+      yield { line: info.lines, fields: csv.toFields(header, record) };
+    }
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    const e = err as { code?: string; lines?: number; message: string };
+    if (e.code?.startsWith('CSV_')) throw new InputError(`malformed CSV (${e.message}); nothing was imported`, { line: e.lines });
+    throw err;
+  }
+}
+
+/**
+ * Throws InputError when a quoted CSV field never closes — with relaxed quoting the one structural
+ * error csv-parse would raise mid-import — so one pass can import without a partial write.
+ */
+export async function scanCsv(source: Source): Promise<void> {
+  let open = false;
+  let line = 1;
+  let openedAt = 0;
+  for await (const chunk of stream(source) as AsyncIterable<Buffer>) {
+    let i = 0;
+    for (;;) {
+      // Jump between quotes and newlines; a newline inside quotes is part of the field.
+      const q = chunk.indexOf(34, i);
+      const n = open ? -1 : chunk.indexOf(10, i);
+      if (n !== -1 && (q === -1 || n < q)) {
+        line++;
+        i = n + 1;
+        continue;
+      }
+      if (q === -1) {
+        if (open) for (let k = i; k < chunk.length; k++) if (chunk[k] === 10) line++;
+        break;
+      }
+      if (open) for (let k = i; k < q; k++) if (chunk[k] === 10) line++;
+      open = !open;
+      if (open) openedAt = line;
+      i = q + 1;
+    }
+  }
+  if (open) throw new InputError('malformed CSV (a quoted field is never closed); nothing was imported', { line: openedAt });
+}
