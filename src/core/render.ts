@@ -26,15 +26,8 @@ const htmlEngine = new Liquid({ ...baseOptions, outputEscape: 'escape' });
 
 /** What templates see: `{{ user.name }}`, `{{ user.attributes.plan }}`, `{{ data.product }}`. */
 export interface RenderContext {
-  user: {
-    id: string;
-    name: string | null;
-    email: string | null;
-    phone: string | null;
-    locale: string | null;
-    timezone: string | null;
-    attributes: Record<string, unknown>;
-  };
+  /** The user's fields, without the bookkeeping times. */
+  user: Omit<User, 'createdAt' | 'updatedAt'>;
   data: Record<string, unknown>;
 }
 

@@ -197,19 +197,19 @@ export class Daemon extends EventEmitter {
   }
 
   private async send(lane: Lane, adapter: ChannelAdapter, row: ClaimedDelivery, message: OutboundMessage): Promise<void> {
-    // One controller per send, aborted by the lane's sweep when overdue: a timer per send would keep
-    // hundreds of thousands of timers alive at full speed.
-    const controller = new AbortController();
-    const inFlight = { startedAt: Date.now(), controller };
+    // A controller only for adapters that read the signal (the log provider never does), aborted by
+    // the lane's sweep when overdue: a timer per send would keep hundreds of thousands alive at full speed.
+    const inFlight: { startedAt: number; controller?: AbortController } = { startedAt: Date.now() };
     lane.inFlight.add(inFlight);
+    const options = { get signal() { return (inFlight.controller ??= new AbortController()).signal; } };
     try {
-      const { providerId } = await adapter.send(message, { signal: controller.signal });
+      const { providerId } = await adapter.send(message, options);
       const at = this.options.clock.now();
       lane.sent.add(at);
       this.push({ type: 'sent', id: row.id, providerId, at });
       this.emit('delivered', { id: row.id, channel: row.channel, provider: row.provider, providerId, attempt: row.attempt, createdAt: row.createdAt, at });
     } catch (err) {
-      this.fail(lane, row, controller.signal.aborted && !(err instanceof DeliveryError)
+      this.fail(lane, row, inFlight.controller?.signal.aborted && !(err instanceof DeliveryError)
         ? new DeliveryError('retryable', 'TIMEOUT', `no answer from ${row.provider} within ${this.options.sendTimeoutMs ?? 30_000} ms`) : err);
     } finally {
       lane.inFlight.delete(inFlight);
@@ -220,7 +220,7 @@ export class Daemon extends EventEmitter {
   private sweep(): void {
     const limit = Date.now() - (this.options.sendTimeoutMs ?? 30_000);
     for (const lane of this.lanes.values()) {
-      for (const f of lane.inFlight) if (f.startedAt < limit) f.controller.abort(new Error('send timeout'));
+      for (const f of lane.inFlight) if (f.startedAt < limit) f.controller?.abort(new Error('send timeout'));
     }
   }
 

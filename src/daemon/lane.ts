@@ -61,7 +61,7 @@ export class Lane {
   /** Claimed ids not yet handed to the provider: released on shutdown. */
   readonly waiting = new Set<number>();
   /** Sends handed to the provider and not yet answered, for the timeout sweep. */
-  readonly inFlight = new Set<{ startedAt: number; controller: AbortController }>();
+  readonly inFlight = new Set<{ startedAt: number; controller?: AbortController }>();
   /** A claim found nothing: skip this lane until then, unless woken. */
   idleUntil = 0;
   private onLow: (() => void) | undefined;

@@ -68,7 +68,8 @@ export class OutboxStore {
       claim: db.prepare(`UPDATE deliveries SET status = 'sending', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
         WHERE id IN (SELECT id FROM deliveries WHERE provider = ? AND status IN ('queued', 'failed', 'scheduled') AND next_at <= ?
                      ORDER BY priority, next_at LIMIT ?)
-        RETURNING id, notification_id, user_id, channel, provider, device_id, address, category, priority, attempts, created_at, next_at`),
+        RETURNING id, notification_id AS notificationId, user_id AS userId, channel, provider, device_id AS deviceId, address, category,
+          priority, attempts AS attempt, created_at AS createdAt, next_at AS nextAt`),
       sent: db.prepare(`UPDATE deliveries SET status = 'sent', provider_id = ?, sent_at = ?, last_error = NULL, lease_owner = NULL, lease_until = NULL, updated_at = ?
         WHERE id = ? AND status = 'sending'`),
       retry: db.prepare(`UPDATE deliveries SET status = 'failed', next_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
@@ -99,14 +100,10 @@ export class OutboxStore {
    */
   async claim(provider: ProviderKey, owner: string, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
     const now = this.clock.now();
-    const rows = this.s.claim.all(owner, now + leaseMs, now, provider, now, limit) as Record<string, number>[];
+    // Rows come back already shaped as ClaimedDelivery (column aliases): no second object per row.
+    const rows = this.s.claim.all(owner, now + leaseMs, now, provider, now, limit) as (ClaimedDelivery & { nextAt: number })[];
     // RETURNING's order is the update's, not the subquery's: restore claim order.
-    rows.sort((a, b) => a.priority! - b.priority! || a.next_at! - b.next_at! || a.id! - b.id!);
-    return (rows as Record<string, unknown>[]).map((r) => ({
-      id: r.id as number, notificationId: r.notification_id as string, userId: r.user_id as string, channel: r.channel as Channel,
-      provider: r.provider as ProviderKey, deviceId: r.device_id as number | null, address: r.address as string | null,
-      category: r.category as string, priority: r.priority as number, attempt: r.attempts as number, createdAt: r.created_at as number,
-    }));
+    return rows.sort((a, b) => a.priority - b.priority || a.nextAt - b.nextAt || a.id - b.id);
   }
 
   /** Writes a batch of outcomes in one transaction, each with its log event and side effects. */
