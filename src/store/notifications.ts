@@ -311,9 +311,9 @@ export class NotificationStore {
       if (stopped) return (await this.get(id))!;
       users += batch.n;
       options.onBatch?.(users);
-      // Leave the write lock free for a moment: a daemon's claim (in this process or another) gets in
-      // between batches instead of waiting out the whole fan-out.
-      await new Promise((resolve) => setTimeout(resolve, 3));
+      // Leave the write lock free for a moment before the next batch: a daemon's claim (in this
+      // process or another) gets in between batches instead of waiting out the whole fan-out.
+      if (batch.n === batchSize) await new Promise((resolve) => setTimeout(resolve, 3));
       after = upto;
     }
     counts.audience = this.db.prepare(`SELECT count(*) FROM users u WHERE ${audience.sql}`).pluck().get(...audience.params) as number;
