@@ -1,15 +1,15 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli.js';
 import type { Deps } from '../../deps.js';
+import { Worker } from 'node:worker_threads';
 import { InputError, NotifyError } from '../../errors.js';
-import { detectFormat, openSource, readRows, scanCsv, type CsvShape, type RawRow } from '../import-file.js';
-import { normalizeUser, USER_FIELDS } from '../../core/user.js';
-import { inferValue } from '../../core/validate.js';
+import { detectFormat, openSource, readRows, scanCsv, type ImportFormat, type Source } from '../import-file.js';
+import { check, checkedBatches, USER_CSV, type CheckedBatch, type RowError } from './import-rows.js';
+import { isBundle } from '../../sea.js';
 import { Progress } from '../../io.js';
-import type { UserInput } from '../../store/users.js';
 import type { Config } from '../../config.js';
 import { positiveInt } from '../shared.js';
-import { normalizeExtras, writeExtras, type UserExtras } from './import-extras.js';
+import { writeExtras } from './import-extras.js';
 
 export interface ImportOptions {
   file: string;
@@ -24,7 +24,7 @@ export interface ImportOptions {
   json?: boolean;
 }
 
-export interface RowError { line: number; field?: string; reason: string }
+export type { RowError } from './import-rows.js';
 
 export interface ImportResult {
   rows: number;
@@ -108,86 +108,58 @@ export async function run(options: ImportOptions, deps: Deps): Promise<ImportRes
   const store = await deps.store();
   const progress = new Progress(deps.io, 'Importing');
   result.rows = 0;
-  let users: UserInput[] = [];
-  let extras: UserExtras[] = [];
-  const flush = async () => {
-    if (users.length === 0) return;
-    const counts = await store.users.upsertMany(users);
-    if (extras.length) await writeExtras(store, extras, deps.clock.now());
-    result.inserted += counts.inserted;
-    result.updated += counts.updated;
-    users = [];
-    extras = [];
-    progress.update(result.rows);
-  };
-  for await (const row of readRows(source, format, USER_CSV)) {
-    result.rows++;
-    const checked = check(row, config);
-    if ('error' in checked) {
-      result.invalid++;
-      result.errors.push(checked.error);
-      continue;
+  for await (const batch of validatedBatches(source, format, config, batchSize)) {
+    result.rows += batch.rows;
+    result.invalid += batch.errors.length;
+    result.errors.push(...batch.errors);
+    if (batch.users.length) {
+      const counts = await store.users.upsertMany(batch.users);
+      if (batch.extras.length) await writeExtras(store, batch.extras, deps.clock.now());
+      result.inserted += counts.inserted;
+      result.updated += counts.updated;
     }
-    users.push(checked.user);
-    if (checked.extras) extras.push(checked.extras);
-    if (users.length >= batchSize) await flush();
+    progress.update(result.rows);
   }
-  await flush();
   progress.done();
   return result;
 }
 
-
-
-
-
-
-/** Users CSV: `id` required; user fields by name; every other column an attribute. */
-const USER_CSV: CsvShape = {
-  checkHeader(header, line) {
-    if (!header.includes('id')) throw new InputError('the CSV header has no "id" column; nothing was imported', { line });
-  },
-  toFields(header, record) {
-    const fields: Record<string, unknown> = {};
-    const attributes: Record<string, unknown> = {};
-    header.forEach((name, i) => {
-      const cell = record[i]!;
-      if ((USER_FIELDS as readonly string[]).includes(name)) fields[name] = cell;
-      else {
-        const value = inferValue(cell);
-        if (value !== undefined) attributes[name] = value;
-      }
-    });
-    if (Object.keys(attributes).length) fields.attributes = attributes;
-    return fields;
-  },
-};
-
-type Checked = { user: UserInput; extras?: UserExtras } | { error: RowError };
-
-function check(row: RawRow, config: Config): Checked {
-  if (typeof row.fields.__error === 'string') return { error: { line: row.line, reason: row.fields.__error } };
-  const { devices, preferences, attributes, ...rest } = row.fields;
-  // JSONL keys that are not user fields become attributes, like CSV columns.
-  const extraAttrs: Record<string, unknown> = {};
-  const fields: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(rest)) {
-    if ((USER_FIELDS as readonly string[]).includes(k)) fields[k] = v;
-    else extraAttrs[k] = v;
+/**
+ * Validated batches from a worker thread, so parsing and validation overlap the writes; in the
+ * single executable (no worker script beside it) on this thread.
+ */
+async function* validatedBatches(source: Source, format: ImportFormat, config: Config, batchSize: number): AsyncGenerator<CheckedBatch> {
+  if (isBundle()) {
+    yield* checkedBatches(source, format, config, batchSize);
+    return;
   }
-  if (attributes !== undefined || Object.keys(extraAttrs).length) {
-    fields.attributes = attributes === undefined ? extraAttrs
-      : (attributes && typeof attributes === 'object' && !Array.isArray(attributes) ? { ...extraAttrs, ...attributes } : attributes);
-  }
+  const worker = new Worker(new URL('./import-worker.js', import.meta.url), { workerData: { source, format, config, batchSize } });
+  const queue: CheckedBatch[] = [];
+  let done = false;
+  let failure: Error | undefined;
+  let notify: (() => void) | undefined;
+  worker.on('message', (m: { batch?: CheckedBatch; done?: true; fatal?: { message: string; line?: number; field?: string } }) => {
+    if (m.batch) queue.push(m.batch);
+    if (m.done) done = true;
+    if (m.fatal) failure = new InputError(m.fatal.message, m.fatal.line !== undefined || m.fatal.field !== undefined ? { line: m.fatal.line, field: m.fatal.field } : undefined);
+    notify?.();
+  });
+  worker.on('error', (err) => {
+    failure = err;
+    notify?.();
+  });
   try {
-    const user = normalizeUser(fields, config.defaults);
-    const extras = devices !== undefined || preferences !== undefined ? normalizeExtras(user.id, devices, preferences, Object.keys(config.categories)) : undefined;
-    return { user, extras };
-  } catch (err) {
-    if (err instanceof InputError) {
-      const reason = err.where ? err.message.replace(/^[^:]*: /, '') : err.message;
-      return { error: { line: row.line, field: err.where?.field, reason } };
+    for (;;) {
+      if (queue.length) {
+        yield queue.shift()!;
+        continue;
+      }
+      if (failure) throw failure;
+      if (done) return;
+      await new Promise<void>((resolve) => (notify = resolve));
+      notify = undefined;
     }
-    throw err;
+  } finally {
+    await worker.terminate();
   }
 }
