@@ -3,14 +3,11 @@
  * This is the only place that decides an exit code; nothing calls process.exit.
  */
 import { Command, CommanderError } from 'commander';
-import { resolveHome } from './config-file.js';
-import { createDeps, type Deps } from './deps.js';
+import type { Deps } from './deps.js';
 import { NotifyError } from './errors.js';
-import { translateSqliteError } from './store/errors.js';
 import { processIO, type IO } from './io.js';
 import { systemClock, type Clock } from './core/time.js';
 import { COMMANDS, type CommandName } from './commands/catalog.js';
-import { printVersion, versionRequested } from './version.js';
 
 type Register = (program: Command, ctx: Ctx) => void;
 
@@ -110,6 +107,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   const ctx: Ctx = {
     action: (fn) => async (...args) => {
       const opts = program!.opts<{ home?: string; debug?: boolean }>();
+      // Loaded here, not at the top: `notify --help` never needs them.
+      const [{ createDeps }, { resolveHome }] = await Promise.all([import('./deps.js'), import('./config-file.js')]);
       deps = createDeps({ io, clock, home: resolveHome(opts.home, io.env), debug: Boolean(opts.debug) });
       await fn(deps, ...args);
     },
@@ -117,21 +116,35 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   program = await buildProgram(ctx, io, commandNamed(argv) ?? null);
   const debug = argv.includes('--debug');
   if (versionRequested(argv)) {
-    printVersion((s) => io.stdout.write(s));
+    (await import('./version.js')).printVersion((s) => io.stdout.write(s));
     return 0;
   }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
+    if (String((err as { code?: unknown })?.code ?? '').startsWith('SQLITE_')) err = (await import('./store/errors.js')).translateSqliteError(err);
     return reportError(err, io, debug);
   } finally {
     await deps?.close().catch(() => undefined);
   }
 }
 
+/**
+ * `notify --version` (or `-V`) before any command. Not a commander option: commander reads root
+ * options anywhere on the line, and `templates show NAME --version 2` must reach the subcommand.
+ */
+export function versionRequested(argv: string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--home') i++;
+    else if (a === '--debug' || a.startsWith('--home=')) continue;
+    else return a === '--version' || a === '-V';
+  }
+  return false;
+}
+
 function reportError(err: unknown, io: IO, debug: boolean): number {
-  if (String((err as { code?: unknown })?.code ?? '').startsWith('SQLITE_')) err = translateSqliteError(err);
   if (err instanceof CommanderError) {
     // Commander has already printed its one line (or the help / version text).
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;

@@ -45,20 +45,6 @@ export function formatVersion(v: VersionInfo): string {
   return `notify ${v.version}\ncommit ${v.commit}\nnode ${v.node} (${v.platform}, ${v.packaging})\n`;
 }
 
-/**
- * `notify --version` (or `-V`) before any command prints the version. It is not a commander option:
- * commander reads root options anywhere on the line, and `templates show NAME --version 2` must reach
- * the subcommand.
- */
-export function versionRequested(argv: string[]): boolean {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--home') i++;
-    else if (a === '--debug' || a.startsWith('--home=')) continue;
-    else return a === '--version' || a === '-V';
-  }
-  return false;
-}
 
 export function printVersion(write: (text: string) => void): void {
   write(formatVersion(versionInfo()));
