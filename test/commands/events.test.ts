@@ -77,3 +77,19 @@ test('analytics forwarding posts signed batches and resumes after a failing endp
   await forwarder.forward();
   assert.equal(bodies.length, 1, 'nothing new, nothing sent');
 });
+
+test('stats on a terminal shows rates, latency and sparklines of sends and opens', async (t) => {
+  const { home, notificationId } = await homeWithEvents(t);
+  const r = await notify(home, ['stats', '--campaign', notificationId, '--by', 'hour'], { tty: true });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^sent\s+3 {2}delivered 3 \(100\.0%\)/m);
+  assert.match(r.stdout, /^opened\s+1 unique \(33\.3%\) {2}1 total {2}0 machine/m);
+  assert.match(r.stdout, /^clicked\s+1 unique \(33\.3%\)/m);
+  assert.match(r.stdout, /^sends {2}[▁▂▃▄▅▆▇█]+$/m);
+  assert.match(r.stdout, /^opens {2}[▁▂▃▄▅▆▇█]+$/m);
+  assert.match(r.stderr, /note: apns, fcm, webpush, sms, email use the log provider/);
+  const piped = await notify(home, ['stats', '--campaign', notificationId]);
+  assert.match(piped.stdout, /^opened\t1 unique/m);
+  assert.equal((await notify(home, ['stats', '--by', 'week'])).code, 2);
+  assert.equal((await notify(home, ['stats', '--campaign', 'n_nope'])).code, 1);
+});
