@@ -21,6 +21,7 @@ import { smtpErrors, startSmtpEmulator, type SmtpErrorSpec } from '../emulators/
 import { startTwilioEmulator, twilioErrors } from '../emulators/twilio.js';
 import { startWebPushEmulator, webPushErrors } from '../emulators/webpush.js';
 import { fromApns, fromFcm, fromSmtp, fromTwilio, fromWebPush, webPushPart } from '../emulators/rendered.js';
+import { rejection } from './helpers.js';
 
 type T = { after(fn: () => unknown): void };
 
@@ -235,15 +236,6 @@ const ADAPTERS: Row[] = [
   },
 ];
 
-async function rejection(p: Promise<unknown>): Promise<DeliveryError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof DeliveryError, `expected a DeliveryError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the send to fail');
-}
 
 for (const row of ADAPTERS) {
   describe(`${row.name} adapter conformance`, () => {

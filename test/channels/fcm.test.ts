@@ -10,6 +10,7 @@ import { DeliveryError, type ChannelAdapter, type PushMessage } from '../../src/
 import type { Config } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
 import { startFcmEmulator, type FcmEmulator, type FcmErrorSpec } from '../emulators/fcm.js';
+import { rejection } from './helpers.js';
 
 type TestContext = { after(fn: () => unknown): void };
 type FcmConfig = Config['channels']['fcm'];
@@ -48,15 +49,6 @@ function push(overrides: Partial<PushMessage> = {}, content: Partial<PushMessage
   };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<DeliveryError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof DeliveryError, `expected a DeliveryError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the send to fail');
-}
 
 test('every RenderedPush field reaches FCM in the v1 message', async (t) => {
   const emu = await emulator(t);

@@ -6,6 +6,7 @@ import { DeliveryError, type AdapterContext, type EmailMessage } from '../../src
 import type { Config } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
 import { smtpErrors, startSmtpEmulator, type SmtpEmulator, type SmtpEmulatorOptions } from '../emulators/smtp.js';
+import { rejection } from './helpers.js';
 
 type EmailConfig = Config['channels']['email'];
 
@@ -32,15 +33,6 @@ async function setup(t: { after(fn: () => Promise<void>): void }, extra: Partial
   return { emu, adapter };
 }
 
-async function rejection(p: Promise<unknown>): Promise<DeliveryError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof DeliveryError, `expected a DeliveryError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the send to fail');
-}
 
 test('sends subject, text, html, reply-to and List-Unsubscribe headers over STARTTLS with AUTH', async (t) => {
   const { emu, adapter } = await setup(t);

@@ -6,6 +6,7 @@ import { DeliveryError, type AdapterContext, type SmsMessage } from '../../src/c
 import type { Config } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
 import { startTwilioEmulator, twilioErrors, type TwilioEmulator } from '../emulators/twilio.js';
+import { rejection } from './helpers.js';
 
 type SmsConfig = Config['channels']['sms'];
 
@@ -31,15 +32,6 @@ async function setup(t: { after(fn: () => Promise<void>): void }, extra: Partial
   return { emu, adapter };
 }
 
-async function rejection(p: Promise<unknown>): Promise<DeliveryError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof DeliveryError, `expected a DeliveryError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the send to fail');
-}
 
 test('sends To, From, Body and StatusCallback through the SDK and returns the message SID', async (t) => {
   const { emu, adapter } = await setup(t);

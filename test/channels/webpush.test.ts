@@ -20,6 +20,7 @@ import type { WebPushSubscription } from '../../src/core/types.js';
 import { ConfigError, InputError, UsageError } from '../../src/errors.js';
 import { initHome } from '../helpers.js';
 import { startWebPushEmulator, webPushErrors, type WebPushEmulator } from '../emulators/webpush.js';
+import { rejection } from './helpers.js';
 
 type WebPushConfig = Config['channels']['webpush'];
 
@@ -48,15 +49,6 @@ async function setup(t: { after(fn: () => Promise<void>): void }, extra: Partial
   return { emu, adapter };
 }
 
-async function rejection(p: Promise<unknown>): Promise<DeliveryError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof DeliveryError, `expected a DeliveryError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the send to fail');
-}
 
 test('the decrypted payload carries title, body, url, data, nid and did; urgency, TTL and topic arrive', async (t) => {
   const { emu, adapter } = await setup(t);
