@@ -135,7 +135,7 @@ async function applyTiming(n: NotificationRow, plan: FanoutPlan, store: Store, c
 export async function startNotification(n: NotificationRow, store: Store, config: Config, clock: Clock): Promise<NotificationRow> {
   const plan = await planFor({ category: n.category, channels: n.channels, segment: 'segment' in n.audience ? n.audience.segment : undefined }, store, config, false);
   const nextAt = await applyTiming(n, plan, store, config, clock.now());
-  return store.notifications.fanOut(n.id, plan, { nextAt });
+  return store.notifications.fanOut(n.id, plan, { nextAt, notification: n });
 }
 
 /** Counts what a send would write, per channel and skip reason. Writes nothing. */
@@ -179,6 +179,6 @@ export async function submit(req: SubmitRequest, store: Store, config: Config, c
   });
   if (deduplicated || scheduled) return { notification, deduplicated };
   const nextAt = await applyTiming(notification, r.plan, store, config, clock.now());
-  const done = await store.notifications.fanOut(notification.id, r.plan, { nextAt, onBatch: onProgress });
+  const done = await store.notifications.fanOut(notification.id, r.plan, { nextAt, onBatch: onProgress, notification });
   return { notification: done, deduplicated: false };
 }

@@ -270,8 +270,8 @@ export class NotificationStore {
    * stopped. `onBatch` reports progress. Leaves the notification `active` (or `scheduled` rows for
    * a delivery time in the future) with its counts.
    */
-  async fanOut(id: string, plan: FanoutPlan, options: { nextAt?: number; onBatch?: (users: number) => void } = {}): Promise<NotificationRow> {
-    const n = await this.require(id);
+  async fanOut(id: string, plan: FanoutPlan, options: { nextAt?: number; onBatch?: (users: number) => void; notification?: NotificationRow } = {}): Promise<NotificationRow> {
+    const n = options.notification ?? (await this.require(id));
     const batchSize = plan.batchSize ?? 2000;
     const audience = this.audienceFilter(n, plan);
     let after = (this.db.prepare('SELECT fanout_after FROM notifications WHERE id = ?').pluck().get(id) as string | null) ?? null;
@@ -280,48 +280,56 @@ export class NotificationStore {
     // The next batch: the largest user id among the next `batchSize` audience members, and how many.
     const first = this.db.prepare(`SELECT max(id) AS upto, count(*) AS n FROM (SELECT u.id FROM users u WHERE (${audience.sql}) ORDER BY u.id LIMIT ?)`);
     const next = this.db.prepare(`SELECT max(id) AS upto, count(*) AS n FROM (SELECT u.id FROM users u WHERE u.id > ? AND (${audience.sql}) ORDER BY u.id LIMIT ?)`);
-    let users = 0;
+    // Users written by earlier (resumed) passes count toward the audience too.
+    let users = after === null ? 0 : (this.db.prepare(`SELECT count(*) FROM users u WHERE u.id <= ? AND (${audience.sql})`).pluck().get(after, ...audience.params) as number);
     for (;;) {
       const batch = (after === null ? first.get(...audience.params, batchSize) : next.get(after, ...audience.params, batchSize)) as { upto: string | null; n: number };
-      const upto = batch.upto;
-      if (upto === null) break;
-      const range = { after, upto };
+      const last = batch.n < batchSize;
       const now = this.clock.now();
-      const stopped = this.db.transaction(() => {
+      // Each batch is one transaction; the last one also closes the fan-out, so a small send commits once.
+      const outcome = this.db.transaction((): 'stopped' | 'more' | 'done' => {
         // Paused or canceled meanwhile: stop here; a resume continues from fanout_after.
         const status = this.db.prepare('SELECT status FROM notifications WHERE id = ?').pluck().get(n.id);
-        if (status !== 'fanning') return true;
-        for (const channel of n.channels) {
-          const select = this.channelSelect(n, channel, plan, range);
-          this.db.prepare(`INSERT INTO deliveries (notification_id, user_id, channel, provider, device_id, address, category, priority,
-              status, skip_reason, next_at, created_at, updated_at)
-            SELECT ?, x.user_id, x.channel, x.provider, x.device_id, x.address, ?, ?,
-              CASE WHEN x.skip_reason IS NOT NULL THEN 'skipped' WHEN coalesce(x.due_at, ?) > ? THEN 'scheduled' ELSE 'queued' END,
-              x.skip_reason, coalesce(x.due_at, ?), ?, ?
-            FROM (${select.sql}) x`).run(n.id, n.category, n.priority, nextAt, now, nextAt, now, now, ...select.params);
-          if (plan.countNoAddress) {
-            const missing = this.noAddressCount(n, channel, plan, range);
-            if (missing) counts.noAddress![channel] = (counts.noAddress![channel] ?? 0) + missing;
-          }
+        if (status !== 'fanning') return 'stopped';
+        if (batch.upto !== null) this.writeBatch(n, plan, { after, upto: batch.upto }, nextAt, now, counts);
+        if (!last) {
+          this.db.prepare('UPDATE notifications SET fanout_after = ?, counts = ?, fanout_until = ?, updated_at = ? WHERE id = ?')
+            .run(batch.upto, JSON.stringify(counts), now + FANOUT_LEASE_MS, now, n.id);
+          return 'more';
         }
-        this.db.prepare('UPDATE notifications SET fanout_after = ?, counts = ?, fanout_until = ?, updated_at = ? WHERE id = ?')
-          .run(upto, JSON.stringify(counts), now + FANOUT_LEASE_MS, now, n.id);
-        return false;
+        counts.audience = users + batch.n;
+        Object.assign(counts, this.deliveryCounts(n.id));
+        this.db.prepare(`UPDATE notifications SET status = 'active', fanout_after = coalesce(?, fanout_after), counts = json_patch(counts, ?),
+          fanout_owner = NULL, fanout_until = NULL, updated_at = ? WHERE id = ?`).run(batch.upto, JSON.stringify(counts), now, n.id);
+        return 'done';
       }).immediate();
-      if (stopped) return (await this.get(id))!;
-      users += batch.n;
-      options.onBatch?.(users);
+      if (outcome !== 'stopped') {
+        users += batch.n;
+        options.onBatch?.(users);
+      }
+      if (outcome !== 'more') return (await this.get(id))!;
       // Leave the write lock free for a moment before the next batch: a daemon's claim (in this
       // process or another) gets in between batches instead of waiting out the whole fan-out.
-      if (batch.n === batchSize) await new Promise((resolve) => setTimeout(resolve, 3));
-      after = upto;
+      await new Promise((resolve) => setTimeout(resolve, 3));
+      after = batch.upto;
     }
-    counts.audience = this.db.prepare(`SELECT count(*) FROM users u WHERE ${audience.sql}`).pluck().get(...audience.params) as number;
-    Object.assign(counts, this.deliveryCounts(n.id));
-    const now = this.clock.now();
-    this.db.prepare(`UPDATE notifications SET status = CASE WHEN status = 'fanning' THEN 'active' ELSE status END, counts = json_patch(counts, ?), fanout_owner = NULL,
-      fanout_until = NULL, updated_at = ? WHERE id = ?`).run(JSON.stringify(counts), now, n.id);
-    return (await this.get(id))!;
+  }
+
+  /** One batch of users (after, upto]: every channel's deliveries, and the no-address counts. */
+  private writeBatch(n: NotificationRow, plan: FanoutPlan, range: { after: string | null; upto: string }, nextAt: number, now: number, counts: NotificationCounts): void {
+    for (const channel of n.channels) {
+      const select = this.channelSelect(n, channel, plan, range);
+      this.db.prepare(`INSERT INTO deliveries (notification_id, user_id, channel, provider, device_id, address, category, priority,
+          status, skip_reason, next_at, created_at, updated_at)
+        SELECT ?, x.user_id, x.channel, x.provider, x.device_id, x.address, ?, ?,
+          CASE WHEN x.skip_reason IS NOT NULL THEN 'skipped' WHEN coalesce(x.due_at, ?) > ? THEN 'scheduled' ELSE 'queued' END,
+          x.skip_reason, coalesce(x.due_at, ?), ?, ?
+        FROM (${select.sql}) x`).run(n.id, n.category, n.priority, nextAt, now, nextAt, now, now, ...select.params);
+      if (plan.countNoAddress) {
+        const missing = this.noAddressCount(n, channel, plan, range);
+        if (missing) counts.noAddress![channel] = (counts.noAddress![channel] ?? 0) + missing;
+      }
+    }
   }
 
   /** Distinct `<timezone>|<quiet_hours>` keys of the audience, for per-recipient timing. */
