@@ -31,21 +31,39 @@ export function normalizePhone(value: string, defaultCountry: string, field = 'p
   return phone.number;
 }
 
+/**
+ * Names already checked, per kind. Building an Intl object per row was half an import's validation
+ * time; a file holds few distinct zones and locales. Bounded, so odd input cannot grow it without end.
+ */
+const checked = { timezone: new Map<string, string>(), locale: new Map<string, string>() };
+const CHECKED_MAX = 4096;
+
+function remember(kind: keyof typeof checked, value: string, normalised: string): string {
+  const seen = checked[kind];
+  if (seen.size >= CHECKED_MAX) seen.clear();
+  seen.set(value, normalised);
+  return normalised;
+}
+
 export function checkTimezone(value: string, field = 'timezone'): string {
+  const known = checked.timezone.get(value);
+  if (known !== undefined) return known;
   try {
     // Throws RangeError for names that are not IANA zones.
     new Intl.DateTimeFormat('en-US', { timeZone: value.trim() });
-    return value.trim();
+    return remember('timezone', value, value.trim());
   } catch {
     throw new InputError(`"${value}" is not an IANA timezone (for example Europe/Berlin, Asia/Seoul, UTC)`, { field });
   }
 }
 
 export function checkLocale(value: string, field = 'locale'): string {
+  const known = checked.locale.get(value);
+  if (known !== undefined) return known;
   try {
     const [canonical] = Intl.getCanonicalLocales(value.trim());
     if (!canonical) throw new RangeError('empty');
-    return canonical;
+    return remember('locale', value, canonical);
   } catch {
     throw new InputError(`"${value}" is not a BCP 47 locale (for example en, en-US, ko-KR)`, { field });
   }

@@ -163,3 +163,28 @@ test('import of 100,000 rows finishes and counts every row', async (t) => {
   assert.equal(r.code, 0, r.stderr);
   assert.equal(json(r).inserted, 100_000);
 });
+
+test('a CSV read in slices by several workers keeps file order, line numbers and quoted newlines', async (t) => {
+  const home = await initHome(t);
+  const file = join(tempDir(t), 'sliced.csv');
+  // About 7 MB: several slices. Every row's note spans two lines, so lines and rows differ.
+  const lines = ['id,name,email,note'];
+  lines.push('dup,first,dup@example.com,"early\nrow"');
+  for (let i = 0; i < 60_000; i++) lines.push(`s${i},Name ${i},s${i}@example.com,"note ${'x'.repeat(80)}\n${i}"`);
+  lines.push('bad,Bad,not-an-email,"late\nrow"');
+  lines.push('dup,last,dup@example.com,"late\nrow"');
+  writeFileSync(file, lines.join('\n') + '\n');
+  const r = await notify(home, ['users', 'import', file, '--json']);
+  assert.equal(r.code, 1, 'a bad row makes the exit code 1');
+  const summary = json(r);
+  assert.equal(summary.rows, 60_003);
+  assert.equal(summary.inserted, 60_001);
+  assert.equal(summary.updated, 1);
+  // Header line 1, dup lines 2-3, 60,000 rows of two lines each, then the bad row's two lines.
+  assert.match(r.stderr, /^line 120005, field "email": "not-an-email" is not a valid email/m);
+  const dup = json(await notify(home, ['users', 'show', 'dup', '--json']));
+  assert.equal(dup.name, 'last', 'the later row of a repeated id wins');
+  assert.equal(dup.attributes.note, 'late\nrow');
+  const mid = json(await notify(home, ['users', 'show', 's31337', '--json']));
+  assert.equal(mid.attributes.note, `note ${'x'.repeat(80)}\n31337`);
+});

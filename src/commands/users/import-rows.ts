@@ -7,7 +7,7 @@ import { normalizeUser, USER_FIELDS } from '../../core/user.js';
 import { inferValue } from '../../core/validate.js';
 import { InputError } from '../../errors.js';
 import type { UserInput } from '../../store/users.js';
-import { readRows, type CsvShape, type ImportFormat, type RawRow, type Source } from '../import-file.js';
+import { readRows, type CsvShape, type ImportFormat, type Part, type RawRow, type Source } from '../import-file.js';
 import { normalizeExtras, type UserExtras } from './import-extras.js';
 
 export interface RowError { line: number; field?: string; reason: string }
@@ -70,9 +70,9 @@ export interface CheckedBatch {
   errors: RowError[];
 }
 
-export async function* checkedBatches(source: Source, format: ImportFormat, config: Config, batchSize: number): AsyncGenerator<CheckedBatch> {
+export async function* checkedBatches(source: Source, format: ImportFormat, config: Config, batchSize: number, part?: Part): AsyncGenerator<CheckedBatch> {
   let batch: CheckedBatch = { rows: 0, users: [], extras: [], errors: [] };
-  for await (const row of readRows(source, format, USER_CSV)) {
+  for await (const row of readRows(source, format, USER_CSV, part)) {
     batch.rows++;
     const checked = check(row, config);
     if ('error' in checked) batch.errors.push(checked.error);

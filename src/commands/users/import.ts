@@ -2,8 +2,11 @@ import type { Command } from 'commander';
 import type { Ctx } from '../../cli.js';
 import type { Deps } from '../../deps.js';
 import { Worker } from 'node:worker_threads';
+import { open } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { InputError, NotifyError } from '../../errors.js';
-import { detectFormat, openSource, readRows, scanCsv, type ImportFormat, type Source } from '../import-file.js';
+import { detectFormat, openSource, readRows, scanCsv, type CsvLayout, type ImportFormat, type Source } from '../import-file.js';
+import type { ImportWorkerData, ImportWorkerMessage } from './import-worker.js';
 import { check, checkedBatches, USER_CSV, type CheckedBatch, type RowError } from './import-rows.js';
 import { isBundle } from '../../sea.js';
 import { Progress } from '../../io.js';
@@ -87,7 +90,8 @@ export async function run(options: ImportOptions, deps: Deps): Promise<ImportRes
   // A file that cannot be parsed writes nothing: CSV gets a quick scan for an unclosed quote (the
   // one structural error left with relaxed quoting); JSONL, --strict and --dry-run a full first pass.
   const validateFirst = Boolean(options.strict || options.dryRun);
-  if (format === 'csv' && !validateFirst) await scanCsv(source);
+  let layout: CsvLayout | undefined;
+  if (format === 'csv' && !validateFirst) layout = await scanCsv(source, SLICE_BYTES);
   else for await (const row of readRows(source, format, USER_CSV)) {
     result.rows++;
     if (validateFirst) {
@@ -108,7 +112,7 @@ export async function run(options: ImportOptions, deps: Deps): Promise<ImportRes
   const store = await deps.store();
   const progress = new Progress(deps.io, 'Importing');
   result.rows = 0;
-  for await (const batch of validatedBatches(source, format, config, batchSize)) {
+  for await (const batch of validatedBatches(source, format, config, batchSize, layout ?? (format === 'csv' ? await scanCsv(source, SLICE_BYTES) : undefined))) {
     result.rows += batch.rows;
     result.invalid += batch.errors.length;
     result.errors.push(...batch.errors);
@@ -124,42 +128,95 @@ export async function run(options: ImportOptions, deps: Deps): Promise<ImportRes
   return result;
 }
 
+/** Worker threads for a big CSV: one per core, up to three (the writer needs a share of the CPU too). */
+function workerCount(): number {
+  return Math.max(1, Math.min(availableParallelism(), 3));
+}
+
+/** CSV slices of about this size are read by the workers in turn; a smaller file has one. */
+const SLICE_BYTES = 2 * 1024 * 1024;
+
 /**
- * Validated batches from a worker thread, so parsing and validation overlap the writes; in the
- * single executable (no worker script beside it) on this thread.
+ * Validated batches from worker threads, so parsing and validation overlap the writes; in the
+ * single executable (no worker script beside it) on this thread. A CSV file is cut into slices at
+ * record boundaries (from the scan) and the workers take them in turn; batches are yielded in file
+ * order all the same, so when an id appears twice the later row wins, as in a sequential import.
  */
-async function* validatedBatches(source: Source, format: ImportFormat, config: Config, batchSize: number): AsyncGenerator<CheckedBatch> {
+async function* validatedBatches(source: Source, format: ImportFormat, config: Config, batchSize: number, layout?: CsvLayout): AsyncGenerator<CheckedBatch> {
   if (isBundle()) {
     yield* checkedBatches(source, format, config, batchSize);
     return;
   }
-  const worker = new Worker(new URL('./import-worker.js', import.meta.url), { workerData: { source, format, config, batchSize } });
-  const queue: CheckedBatch[] = [];
-  let done = false;
+  const base = { source, format, config, batchSize };
+  const sliced = layout && layout.slices.length > 1;
+  const count = sliced ? Math.min(workerCount(), layout.slices.length) : 1;
+  let header: Uint8Array | undefined;
+  if (sliced) header = await readHeader(source, layout.headerEnd);
+  const workers: Worker[] = [];
+  // Per slice (or -1 for an unsliced source): its batches as they arrive, and whether it is complete.
+  const slices = new Map<number, { batches: { batch: CheckedBatch; from: Worker }[]; ended: boolean }>();
+  const sliceOf = (i: number) => slices.get(i) ?? (slices.set(i, { batches: [], ended: false }), slices.get(i)!);
+  let finished = 0;
   let failure: Error | undefined;
   let notify: (() => void) | undefined;
-  worker.on('message', (m: { batch?: CheckedBatch; done?: true; fatal?: { message: string; line?: number; field?: string } }) => {
-    if (m.batch) queue.push(m.batch);
-    if (m.done) done = true;
-    if (m.fatal) failure = new InputError(m.fatal.message, m.fatal.line !== undefined || m.fatal.field !== undefined ? { line: m.fatal.line, field: m.fatal.field } : undefined);
-    notify?.();
-  });
-  worker.on('error', (err) => {
-    failure = err;
-    notify?.();
-  });
+  for (let w = 0; w < count; w++) {
+    const data: ImportWorkerData = sliced
+      ? { ...base, parts: { header: header!, slices: layout.slices.map((slice, index) => ({ index, slice })).filter(({ index }) => index % count === w) } }
+      : base;
+    const worker = new Worker(new URL('./import-worker.js', import.meta.url), { workerData: data });
+    workers.push(worker);
+    worker.on('message', (m: ImportWorkerMessage) => {
+      if ('batch' in m) sliceOf(m.slice ?? -1).batches.push({ batch: m.batch, from: worker });
+      else if ('end' in m) sliceOf(m.slice).ended = true;
+      else if ('done' in m) {
+        finished++;
+        if (!sliced) sliceOf(-1).ended = true;
+      } else failure ??= new InputError(m.fatal.message, m.fatal.line !== undefined || m.fatal.field !== undefined ? { line: m.fatal.line, field: m.fatal.field } : undefined);
+      notify?.();
+    });
+    worker.on('error', (err) => {
+      failure ??= err;
+      notify?.();
+    });
+  }
   try {
-    for (;;) {
-      if (queue.length) {
-        yield queue.shift()!;
-        continue;
+    const order = sliced ? layout.slices.map((_, i) => i) : [-1];
+    for (const index of order) {
+      const slice = sliceOf(index);
+      for (;;) {
+        if (failure) throw failure;
+        const next = slice.batches.shift();
+        if (next) {
+          next.from.postMessage('ack');
+          yield next.batch;
+          continue;
+        }
+        if (slice.ended) break;
+        if (finished === count) throw new Error(`import worker ended without reading slice ${index}`);
+        await new Promise<void>((resolve) => (notify = resolve));
+        notify = undefined;
       }
-      if (failure) throw failure;
-      if (done) return;
-      await new Promise<void>((resolve) => (notify = resolve));
-      notify = undefined;
+      slices.delete(index);
     }
   } finally {
-    await worker.terminate();
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+/** The first `end` bytes of the source: a CSV file's header, read once for every worker. */
+async function readHeader(source: Source, end: number): Promise<Uint8Array> {
+  if ('buffer' in source) return source.buffer.subarray(0, end);
+  const handle = await open(source.path, 'r');
+  try {
+    const bytes = Buffer.alloc(end);
+    let read = 0;
+    while (read < end) {
+      const { bytesRead } = await handle.read(bytes, read, end - read, read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    return bytes.subarray(0, read);
+  } finally {
+    await handle.close();
   }
 }
