@@ -65,6 +65,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database 
     // where it is the loaded addon: better-sqlite3 takes that too, though its types only say string.
     const nativeBinding = sqliteBinding() as string | undefined;
     db = new Sqlite(path, { readonly: options.readonly ?? false, timeout: options.busyTimeoutMs ?? 5000, nativeBinding });
+    busyTimeouts.set(db, options.busyTimeoutMs ?? 5000);
   } catch (err) {
     throw new ConfigError(`cannot open ${path}: ${(err as Error).message}`);
   }
@@ -100,6 +101,32 @@ function cacheStatements(db: Database): void {
     }
     return statement;
   }) as Database['prepare'];
+}
+
+/** Each connection's busy timeout, restored after a write that does not block. */
+const busyTimeouts = new WeakMap<Database, number>();
+
+/**
+ * Runs a write without blocking the thread while another process holds the write lock: each try
+ * fails at once when the database is busy, and the next comes a millisecond later, with the event
+ * loop free in between. SQLite's own busy handler sleeps in growing steps (up to 100 ms) with the
+ * thread blocked, and a waiter asleep misses the short gaps a long writer (a fan-out) leaves between
+ * its transactions. Gives up with SQLITE_BUSY after the connection's busy timeout.
+ */
+export async function writeWithoutBlocking<T>(db: Database, write: () => T): Promise<T> {
+  const timeout = busyTimeouts.get(db) ?? 5000;
+  const started = Date.now();
+  for (;;) {
+    db.pragma('busy_timeout = 0');
+    try {
+      return write();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() - started >= timeout) throw err;
+    } finally {
+      db.pragma(`busy_timeout = ${timeout}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
 }
 
 export function migrate(db: Database, path: string, migrations = readMigrations()): void {

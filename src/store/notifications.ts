@@ -286,26 +286,33 @@ export class NotificationStore {
       const batch = (after === null ? first.get(...audience.params, batchSize) : next.get(after, ...audience.params, batchSize)) as { upto: string | null; n: number };
       const last = batch.n < batchSize;
       const now = this.clock.now();
-      // Each batch is one transaction; the last one also closes the fan-out, so a small send commits once.
-      const outcome = this.db.transaction((): 'stopped' | 'more' | 'done' => {
+      // Each batch is one transaction. A small send (one batch) also closes the fan-out in it, so it
+      // commits once; a big one closes after its last batch, counting its deliveries outside any
+      // write transaction (a count over a million rows would hold the write lock for most of a second).
+      const closeHere = last && users === 0;
+      const outcome = this.db.transaction((): 'stopped' | 'more' | 'close' | 'done' => {
         // Paused or canceled meanwhile: stop here; a resume continues from fanout_after.
         const status = this.db.prepare('SELECT status FROM notifications WHERE id = ?').pluck().get(n.id);
         if (status !== 'fanning') return 'stopped';
         if (batch.upto !== null) this.writeBatch(n, plan, { after, upto: batch.upto }, nextAt, now, counts);
-        if (!last) {
-          this.db.prepare('UPDATE notifications SET fanout_after = ?, counts = ?, fanout_until = ?, updated_at = ? WHERE id = ?')
+        if (!closeHere) {
+          this.db.prepare('UPDATE notifications SET fanout_after = coalesce(?, fanout_after), counts = ?, fanout_until = ?, updated_at = ? WHERE id = ?')
             .run(batch.upto, JSON.stringify(counts), now + FANOUT_LEASE_MS, now, n.id);
-          return 'more';
+          return last ? 'close' : 'more';
         }
-        counts.audience = users + batch.n;
-        Object.assign(counts, this.deliveryCounts(n.id));
-        this.db.prepare(`UPDATE notifications SET status = 'active', fanout_after = coalesce(?, fanout_after), counts = json_patch(counts, ?),
-          fanout_owner = NULL, fanout_until = NULL, updated_at = ? WHERE id = ?`).run(batch.upto, JSON.stringify(counts), now, n.id);
+        this.close(n.id, { ...counts, ...this.deliveryCounts(n.id) }, batch.n, now);
         return 'done';
       }).immediate();
       if (outcome !== 'stopped') {
         users += batch.n;
         options.onBatch?.(users);
+      }
+      if (outcome === 'close') {
+        const total = users;
+        const closing = { ...counts, ...this.deliveryCounts(n.id) };
+        this.db.transaction(() => {
+          if (this.db.prepare('SELECT status FROM notifications WHERE id = ?').pluck().get(n.id) === 'fanning') this.close(n.id, closing, total, this.clock.now());
+        }).immediate();
       }
       if (outcome !== 'more') return (await this.get(id))!;
       // Leave the write lock free for a moment before the next batch: a daemon's claim (in this
@@ -313,6 +320,12 @@ export class NotificationStore {
       await new Promise((resolve) => setTimeout(resolve, 3));
       after = batch.upto;
     }
+  }
+
+  /** Marks a fan-out finished: the notification becomes active with its audience and final counts. */
+  private close(id: string, counts: NotificationCounts, audience: number, now: number): void {
+    this.db.prepare(`UPDATE notifications SET status = 'active', counts = json_patch(counts, ?),
+      fanout_owner = NULL, fanout_until = NULL, updated_at = ? WHERE id = ?`).run(JSON.stringify({ ...counts, audience }), now, id);
   }
 
   /** One batch of users (after, upto]: every channel's deliveries, and the no-address counts. */

@@ -2,7 +2,7 @@
  * The outbox's named statements: claim, record (complete / fail / dead, batched), reclaimStale and
  * release. Times are parameters from the injected clock.
  */
-import type { Database } from './db.js';
+import { writeWithoutBlocking, type Database } from './db.js';
 import type { Clock } from '../core/time.js';
 import type { Channel, DeliveryStatus, ProviderKey, User, WebPushSubscription } from '../core/types.js';
 import { toUser } from './users.js';
@@ -101,7 +101,7 @@ export class OutboxStore {
   async claim(provider: ProviderKey, owner: string, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
     const now = this.clock.now();
     // Rows come back already shaped as ClaimedDelivery (column aliases): no second object per row.
-    const rows = this.s.claim.all(owner, now + leaseMs, now, provider, now, limit) as (ClaimedDelivery & { nextAt: number })[];
+    const rows = await writeWithoutBlocking(this.db, () => this.s.claim.all(owner, now + leaseMs, now, provider, now, limit) as (ClaimedDelivery & { nextAt: number })[]);
     // RETURNING's order is the update's, not the subquery's: restore claim order.
     return rows.sort((a, b) => a.priority - b.priority || a.nextAt - b.nextAt || a.id - b.id);
   }
@@ -110,7 +110,7 @@ export class OutboxStore {
   async record(outcomes: Outcome[]): Promise<void> {
     if (outcomes.length === 0) return;
     const s = this.s;
-    this.db.transaction(() => {
+    await writeWithoutBlocking(this.db, () => this.db.transaction(() => {
       for (const o of outcomes) {
         if (o.type === 'sent') {
           if (s.sent.run(o.providerId, o.at, o.at, o.id).changes) s.event.run(o.id, o.at, 'sent', o.providerId);
@@ -126,13 +126,13 @@ export class OutboxStore {
           }
         }
       }
-    }).immediate();
+    }).immediate());
   }
 
   /** Returns deliveries whose lease expired (their daemon died) to the queue. */
   async reclaimStale(): Promise<number[]> {
     const now = this.clock.now();
-    return (this.s.reclaim.all(now, now) as { id: number }[]).map((r) => r.id);
+    return (await writeWithoutBlocking(this.db, () => this.s.reclaim.all(now, now) as { id: number }[])).map((r) => r.id);
   }
 
   /** Gives back claimed deliveries that were never attempted (graceful shutdown). */

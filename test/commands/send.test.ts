@@ -127,3 +127,18 @@ test('bad sends are one-line errors that write nothing', async (t) => {
   const store = await openHomeStore(t, h);
   assert.equal(store.db.prepare('SELECT count(*) FROM notifications').pluck().get(), 0);
 });
+
+test('a campaign over several fan-out batches closes with the whole audience and every delivery counted', async (t) => {
+  const h = await home(t);
+  const users = join(tempDir(t), 'more.csv');
+  // 4,500 more users without a phone: three batches of 2,000 with the four above.
+  writeFileSync(users, 'id,name,email\n' + Array.from({ length: 4500 }, (_, i) => `m${i},M,m${i}@example.com`).join('\n') + '\n');
+  assert.equal((await notify(h, ['users', 'import', users])).code, 0);
+  const r = await notify(h, ['send', '--template', 'note', '--segment', 'all', '--channel', 'sms,email', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = json(r);
+  assert.equal(out.status, 'active');
+  assert.equal(out.counts.audience, 4504);
+  assert.deepEqual(out.counts.deliveries, { sms: { queued: 3 }, email: { queued: 4503 } });
+  assert.deepEqual(out.counts.noAddress, { sms: 4501, email: 1 });
+});
