@@ -30,6 +30,9 @@ export type Platform = (typeof PLATFORMS)[number];
 
 export const PLATFORM_PROVIDER: Record<Platform, ProviderKey> = { ios: 'apns', android: 'fcm', web: 'webpush' };
 
+/** The providers that carry each channel's deliveries. */
+export const CHANNEL_PROVIDERS: Record<Channel, readonly ProviderKey[]> = { push: ['apns', 'fcm', 'webpush'], sms: ['sms'], email: ['email'] };
+
 export const PRIORITIES = ['high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 /** Lower sorts first in claims. */

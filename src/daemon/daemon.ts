@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import { decide } from '../core/retry.js';
-import { PROVIDERS, type ProviderKey } from '../core/types.js';
+import { CHANNEL_PROVIDERS, PROVIDERS, type Channel, type ProviderKey } from '../core/types.js';
 import type { Clock } from '../core/time.js';
 import type { Store } from '../store/index.js';
 import type { ClaimedDelivery, Outcome } from '../store/outbox.js';
@@ -108,9 +108,17 @@ export class Daemon extends EventEmitter {
     this.loopDone = this.loop();
   }
 
-  /** Claim now instead of at the next poll (new work was committed). */
-  wake(): void {
-    for (const lane of this.lanes.values()) lane.idleUntil = 0;
+  /**
+   * Claim now instead of at the next poll (new work was committed): on every lane, or only on the
+   * lanes of these channels (a lane with nothing new stays idle, and is not asked again).
+   */
+  wake(channels?: readonly Channel[]): void {
+    if (channels) {
+      for (const channel of channels) for (const provider of CHANNEL_PROVIDERS[channel]) {
+        const lane = this.lanes.get(provider);
+        if (lane) lane.idleUntil = 0;
+      }
+    } else for (const lane of this.lanes.values()) lane.idleUntil = 0;
     this.kick();
   }
 

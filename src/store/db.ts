@@ -111,12 +111,19 @@ const busyTimeouts = new WeakMap<Database, number>();
  * fails at once when the database is busy, and the next comes a millisecond later, with the event
  * loop free in between. SQLite's own busy handler sleeps in growing steps (up to 100 ms) with the
  * thread blocked, and a waiter asleep misses the short gaps a long writer (a fan-out) leaves between
- * its transactions. Gives up with SQLITE_BUSY after the connection's busy timeout.
+ * its transactions. Also waits while this connection is inside a transaction someone else opened
+ * (a group commit), rather than joining it. Gives up with SQLITE_BUSY after the busy timeout.
  */
 export async function writeWithoutBlocking<T>(db: Database, write: () => T): Promise<T> {
   const timeout = busyTimeouts.get(db) ?? 5000;
   const started = Date.now();
   for (;;) {
+    // Inside a transaction another caller opened (a group commit awaiting its writes): not ours to join.
+    if (db.inTransaction) {
+      if (Date.now() - started >= timeout) throw Object.assign(new Error('database is busy: a transaction stayed open'), { code: 'SQLITE_BUSY' });
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      continue;
+    }
     db.pragma('busy_timeout = 0');
     try {
       return write();

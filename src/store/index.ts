@@ -15,6 +15,7 @@ import { ScheduleStore } from './schedules.js';
 import { TrackingStore } from './tracking.js';
 import { StatsStore } from './stats.js';
 import { AppStore } from './apps.js';
+import { GroupCommit } from './group-commit.js';
 
 export class Store {
   readonly users: UserStore;
@@ -28,6 +29,8 @@ export class Store {
   readonly tracking: TrackingStore;
   readonly stats: StatsStore;
   readonly apps: AppStore;
+  /** Shares one transaction among writes that arrive together (the API's sends). */
+  readonly group: GroupCommit;
   private closed = false;
 
   constructor(readonly db: Database, readonly clock: Clock, readonly path: string) {
@@ -42,6 +45,7 @@ export class Store {
     this.tracking = new TrackingStore(db, clock);
     this.stats = new StatsStore(db, clock);
     this.apps = new AppStore(db, clock);
+    this.group = new GroupCommit(db);
   }
 
   /** Runs `fn` in one transaction (BEGIN IMMEDIATE). */

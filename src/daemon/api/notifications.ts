@@ -26,7 +26,7 @@ import type { Clock } from '../../core/time.js';
 import { CHANNELS, PRIORITIES, type Channel, type Priority } from '../../core/types.js';
 import { InputError, NotFoundError } from '../../errors.js';
 import type { Store } from '../../store/index.js';
-import type { NotificationRow } from '../../store/notifications.js';
+import { FANOUT_BATCH, type NotificationRow } from '../../store/notifications.js';
 import { submit, type SubmitRequest, type SubmitResult } from '../../submit.js';
 import type { Daemon } from '../daemon.js';
 import { ApiError, fromInputError, unknownReference } from './errors.js';
@@ -83,6 +83,8 @@ function referenceField(err: NotFoundError, body: PostBody): string {
 }
 
 export function registerNotificationRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  // Loaded now, not inside a group commit: a first import reads files, and a group must not wait on I/O.
+  app.addHook('onReady', async () => void (await import('../../core/schedule.js')));
   app.post<{ Body: PostBody }>('/notifications', { schema: { body: postBody }, config: { scope: 'send' } }, async (request, reply) => {
     const body = request.body;
     const given = TARGETS.filter((k) => body[k] !== undefined);
@@ -104,14 +106,17 @@ export function registerNotificationRoutes(app: FastifyInstance, ctx: RouteConte
     };
     let result: SubmitResult;
     try {
-      result = await submit(req, ctx.store, ctx.config, ctx.clock);
+      // Small sends arriving together commit together (one transaction for many requests). A send to
+      // a segment or to more users than one fan-out batch runs alone: it yields between batches.
+      const small = req.users !== undefined && req.users.length <= FANOUT_BATCH;
+      result = small ? await ctx.store.group.run(() => submit(req, ctx.store, ctx.config, ctx.clock)) : await submit(req, ctx.store, ctx.config, ctx.clock);
     } catch (err) {
       if (err instanceof NotFoundError) throw unknownReference(err, referenceField(err, body));
       if (err instanceof InputError) throw fromInputError(err);
       throw err;
     }
     const n = result.notification;
-    if (!result.deduplicated) ctx.daemon.wake();
+    if (!result.deduplicated) ctx.daemon.wake(n.channels);
     return reply.code(result.deduplicated ? 200 : 202).send({
       id: n.id, status: n.status, deduplicated: result.deduplicated, ...(n.sendAt !== null ? { send_at: iso(n.sendAt) } : {}),
     });
