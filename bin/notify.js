@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Shim: load the compiled CLI and hand it the process. Exit codes come from src/cli.ts.
-import { main } from '../dist/src/cli.js';
+// Shim: load the compiled CLI (its entry bundled with commander: scripts/bundle-cli.js) and hand it
+// the process. Exit codes come from src/cli.ts.
+import { main } from '../dist/src/cli.bundle.js';
 
 // `notify ... | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (err) => {

@@ -1,5 +1,4 @@
 /** Small helpers every verb uses to read flags and confirm destructive work. */
-import { InvalidArgumentError } from 'commander';
 import type { Deps } from '../deps.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { InputError, UsageError } from '../errors.js';
@@ -7,6 +6,16 @@ import { InputError, UsageError } from '../errors.js';
 /** For repeatable flags: `--data a=1 --data b=2`. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/**
+ * A flag value commander should reject with its "option '--x <n>' argument 'y' is invalid." line. Its
+ * own InvalidArgumentError would do, but importing commander here loads a second copy of it beside the
+ * one bundled into the CLI's entry (scripts/bundle-cli.js); commander only reads the code and exit code.
+ */
+export class InvalidArgumentError extends Error {
+  readonly code = 'commander.invalidArgument';
+  readonly exitCode = 1;
 }
 
 export function positiveInt(value: string): number {

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import type { Ctx } from '../../cli.js';
 import type { Deps } from '../../deps.js';
 import type { Device } from '../../core/types.js';
-import { confirmDestructive } from '../shared.js';
+import { confirmDestructive, InvalidArgumentError } from '../shared.js';
 
 export interface RemoveOptions { id: number; yes?: boolean }
 
