@@ -22,7 +22,11 @@ export class StatusReader {
   constructor(private store: Store, private maxAgeMs = 1000) {
     if (isBundle()) return;
     try {
-      this.worker = new Worker(new URL('./status-worker.js', import.meta.url), { workerData: { path: store.path } });
+      // Small limits: it holds a few counts, and its heap would otherwise grow like the daemon's.
+      this.worker = new Worker(new URL('./status-worker.js', import.meta.url), {
+        workerData: { path: store.path },
+        resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
+      });
       this.worker.unref();
       this.worker.on('error', () => (this.worker = undefined));
     } catch {
