@@ -142,23 +142,23 @@ export class NotificationStore {
     const inserted = this.db.transaction(() => {
       const r = this.db.prepare(`INSERT INTO notifications (id, event_id, template, template_version, category, priority, data, audience,
           channels, is_campaign, status, source, app_id, send_at, timing, counts, fanout_owner, fanout_until, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`).run(
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING *`).get(
         id, input.eventId ?? null, input.template, input.templateVersion, input.category, input.priority,
         JSON.stringify(input.data), JSON.stringify(audience), JSON.stringify(input.channels), isCampaign ? 1 : 0,
         input.status, input.source, input.appId ?? null, input.sendAt ?? null, input.timing ? JSON.stringify(input.timing) : null,
-        input.owner ?? null, input.owner ? now + FANOUT_LEASE_MS : null, now, now);
-      if (r.changes === 0) return false;
+        input.owner ?? null, input.owner ? now + FANOUT_LEASE_MS : null, now, now) as NotificationDbRow | undefined;
+      if (r === undefined) return undefined;
       if ('users' in input.audience) {
         const add = this.db.prepare('INSERT OR IGNORE INTO notification_recipients (notification_id, user_id) VALUES (?, ?)');
         for (const userId of input.audience.users) add.run(id, userId);
       }
-      return true;
+      return r;
     }).immediate();
     if (!inserted) {
       const first = this.db.prepare('SELECT * FROM notifications WHERE event_id = ?').get(input.eventId) as NotificationDbRow;
       return { notification: toNotification(first), deduplicated: true };
     }
-    return { notification: (await this.get(id))!, deduplicated: false };
+    return { notification: toNotification(inserted), deduplicated: false };
   }
 
   async get(id: string): Promise<NotificationRow | undefined> {
@@ -302,6 +302,7 @@ export class NotificationStore {
       // commits once; a big one closes after its last batch, counting its deliveries outside any
       // write transaction (a count over a million rows would hold the write lock for most of a second).
       const closeHere = last && users === 0;
+      let closed: NotificationDbRow | undefined;
       const outcome = this.db.transaction((): 'stopped' | 'more' | 'close' | 'done' => {
         // Paused or canceled meanwhile: stop here; a resume continues from fanout_after.
         const status = this.db.prepare('SELECT status FROM notifications WHERE id = ?').pluck().get(n.id);
@@ -312,7 +313,7 @@ export class NotificationStore {
             .run(batch.upto, JSON.stringify(counts), now + FANOUT_LEASE_MS, now, n.id);
           return last ? 'close' : 'more';
         }
-        this.close(n.id, { ...counts, ...this.deliveryCounts(n.id) }, batch.n, now);
+        closed = this.close(n.id, { ...counts, ...this.deliveryCounts(n.id) }, batch.n, now);
         return 'done';
       }).immediate();
       if (outcome !== 'stopped') {
@@ -326,6 +327,7 @@ export class NotificationStore {
           if (this.db.prepare('SELECT status FROM notifications WHERE id = ?').pluck().get(n.id) === 'fanning') this.close(n.id, closing, total, this.clock.now());
         }).immediate();
       }
+      if (closed) return toNotification(closed);
       if (outcome !== 'more') return (await this.get(id))!;
       // Leave the write lock free for a moment before the next batch: a daemon's claim (in this
       // process or another) gets in between batches instead of waiting out the whole fan-out.
@@ -335,9 +337,9 @@ export class NotificationStore {
   }
 
   /** Marks a fan-out finished: the notification becomes active with its audience and final counts. */
-  private close(id: string, counts: NotificationCounts, audience: number, now: number): void {
-    this.db.prepare(`UPDATE notifications SET status = 'active', counts = json_patch(counts, ?),
-      fanout_owner = NULL, fanout_until = NULL, updated_at = ? WHERE id = ?`).run(JSON.stringify({ ...counts, audience }), now, id);
+  private close(id: string, counts: NotificationCounts, audience: number, now: number): NotificationDbRow {
+    return this.db.prepare(`UPDATE notifications SET status = 'active', counts = json_patch(counts, ?),
+      fanout_owner = NULL, fanout_until = NULL, updated_at = ? WHERE id = ? RETURNING *`).get(JSON.stringify({ ...counts, audience }), now, id) as NotificationDbRow;
   }
 
   /** One batch of users (after, upto]: every channel's deliveries, and the no-address counts. */
