@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Shim: load the compiled CLI (its entry bundled with commander: scripts/bundle-cli.js) and hand it
+// Shim: load the compiled CLI (its entry bundled for start-up time: scripts/bundle-cli.js) and hand it
 // the process. Exit codes come from src/cli.ts.
 import { main } from '../dist/src/cli.bundle.js';
 

@@ -16,7 +16,7 @@ test('notify --help loads no database driver, template engine or provider SDK', 
   const line = r.stderr.split('\n').find((l) => l.startsWith('MODULES '));
   assert.ok(line, 'the module trace printed its list');
   const modules = JSON.parse(line.slice('MODULES '.length)) as string[];
-  assert.ok(modules.some((m) => m.endsWith('/dist/src/commands/catalog.js')), 'the trace sees the modules --help loads');
+  assert.ok(modules.some((m) => m.endsWith('/dist/src/cli.bundle.js')), 'the trace sees the modules --help loads');
   for (const heavy of ['better-sqlite3', 'liquidjs', 'firebase-admin', 'node-apn', 'twilio', 'nodemailer', 'web-push', 'fastify', 'pino', 'csv-parse', 'libphonenumber-js', 'zod', 'yaml']) {
     assert.ok(!modules.some((m) => m.includes(`/node_modules/${heavy}/`) || m.includes(`/node_modules/@parse/${heavy}`)), `${heavy} was loaded by --help`);
   }
@@ -149,4 +149,23 @@ test('credentials may come from NOTIFY_* environment variables, which win over c
   const bad = await notify(home, ['users', 'list'], { env: { NOTIFY_SERVER_PUBLIC_URL: 'not a url' } });
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /NOTIFY_SERVER_PUBLIC_URL: server\.publicUrl/);
+});
+
+test('errors from another copy of errors.js are NotifyErrors too: the bundled entry carries its own', async () => {
+  const { NotifyError, InputError } = await import('../src/errors.js');
+  const copy = (await import(new URL('../src/errors.js?second-copy', import.meta.url).href)) as typeof import('../src/errors.js');
+  assert.notEqual(copy.NotifyError, NotifyError, 'a separate module instance');
+  assert.ok(new copy.InputError('x') instanceof NotifyError);
+  assert.ok(new InputError('x') instanceof copy.NotifyError);
+  assert.ok(!(new copy.InputError('x') instanceof InputError), 'subclasses keep the ordinary check');
+  assert.ok(!(new Error('x') instanceof NotifyError));
+});
+
+test('the installed entry reports a notify error as one line with its exit code', async (t) => {
+  const home = await initHome(t);
+  const r = spawnSync(process.execPath, ['bin/notify.js', '--home', home, 'users', 'show', 'nobody'], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr, 'error: no user "nobody": check the id with "notify users list"\n', 'no stack, no --debug hint: it is a NotifyError');
+  const usage = spawnSync(process.execPath, ['bin/notify.js', '--home', home, 'send', '--template', 'x', '--segment', 'all', '--priority', 'urgent'], { encoding: 'utf8' });
+  assert.equal(usage.status, 2, usage.stderr);
 });
