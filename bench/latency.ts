@@ -1,14 +1,18 @@
 /**
  * Latency of a transactional send while a marketing campaign drains through the same lane (email, log
- * provider): every ~50 ms this process submit()s a `note` to one user on its own store connection and
- * wakes the daemon over its socket; latency is the log line's `at` minus the delivery's created_at.
+ * provider), two ways, one after the other while the 1M campaign drains:
+ * 1. every ~50 ms this process submit()s a `note` to one user on its own store connection and wakes
+ *    the daemon over its socket; latency is the log line's `at` minus the delivery's created_at.
+ * 2. every ~50 ms it POSTs the same to the daemon's HTTP API (keep-alive); latency is the log line's
+ *    `at` minus the moment the request was sent — API request to provider call, the issue's measure.
  */
+import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config.js';
 import { submit } from '../src/submit.js';
 import { systemClock } from '../src/core/time.js';
-import { wakeDaemon } from '../src/daemon/client.js';
+import { readStatus, wakeDaemon } from '../src/daemon/client.js';
 import { logFile } from '../src/channels/log.js';
 import { LogTail, USERS, atLeast, atMost, copyHome, fannedHome, median, openHomeStore, quantile, removeDir, round, sampleRss, startDaemon, stopDaemon, userId, type Metrics, type Target } from './common.js';
 
@@ -20,7 +24,26 @@ const EVERY_MS = 50;
 export const targets: Record<string, Target> = {
   p99Ms: atMost(100, 'ms'),
   samples: atLeast(200),
+  apiP99Ms: atMost(100, 'ms'),
+  apiSamples: atLeast(200),
 };
+
+/** POST a JSON body over a keep-alive agent; resolves with the status and parsed body. */
+function post(agent: Agent, url: URL, auth: string, body: unknown): Promise<{ status: number; body: { id?: string } }> {
+  const text = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request({ agent, host: url.hostname, port: url.port, path: '/v1/notifications', method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } }, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (data += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(data || '{}') as { id?: string } }));
+    });
+    req.on('error', reject);
+    req.setNoDelay(true);
+    req.end(text);
+  });
+}
 
 export async function run(): Promise<Metrics> {
   const fanned = await fannedHome();
@@ -36,6 +59,9 @@ export async function run(): Promise<Metrics> {
   let bulkAtEnd = 0;
   let sampleStart = 0;
   let sampleEnd = 0;
+  const apiSent = new Map<number, number>(); // delivery id -> when its API request was sent
+  let apiBulkAtStart = 0;
+  let apiBulkAtEnd = 0;
   try {
     // Wait until the campaign is flowing, then one more second.
     const deadline = Date.now() + 60_000;
@@ -63,11 +89,33 @@ export async function run(): Promise<Metrics> {
     sampleEnd = Date.now();
     tail.poll();
     bulkAtEnd = tail.lines - tail.kept.length;
+
+    // 2. The same through the daemon's HTTP API while the campaign still drains.
+    const api = (await readStatus(home, 10_000))?.api;
+    if (!api) throw new Error('the daemon reports no API address');
+    const { app, secret } = await store.apps.create({ name: 'latency-bench', ratePerSec: 1e6 });
+    const auth = 'Basic ' + Buffer.from(`${app.key}:${secret}`).toString('base64');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const url = new URL(api);
+    apiBulkAtStart = tail.lines - tail.kept.length;
+    for (let i = 0; i < SAMPLES; i++) {
+      const tick = performance.now();
+      const at = Date.now();
+      const r = await post(agent, url, auth, { event_id: `latency-${process.pid}-${i}`, template: 'note', user_id: userId(Math.floor(Math.random() * USERS)), channels: ['email'], data: { text: `api ${i}` } });
+      if (r.status !== 202 || !r.body.id) throw new Error(`the API answered ${r.status}: ${JSON.stringify(r.body)}`);
+      for (const d of deliveryOf.all(r.body.id) as { id: number }[]) apiSent.set(d.id, at);
+      const wait = EVERY_MS - (performance.now() - tick);
+      if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+      if (i % 20 === 0) tail.poll();
+    }
+    agent.destroy();
+    tail.poll();
+    apiBulkAtEnd = tail.lines - tail.kept.length;
     // Let the last ones through.
     const until = Date.now() + 30_000;
     while (Date.now() < until) {
       tail.poll();
-      if (tail.kept.length >= sent.size) break;
+      if (tail.kept.length >= sent.size + apiSent.size) break;
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
@@ -79,10 +127,13 @@ export async function run(): Promise<Metrics> {
   tail.close();
 
   const latencies: number[] = [];
+  const apiLatencies: number[] = [];
   for (const line of tail.kept) {
     const l = JSON.parse(line) as { at: string; deliveryId: number };
     const created = sent.get(l.deliveryId);
     if (created !== undefined) latencies.push(Date.parse(l.at) - created);
+    const posted = apiSent.get(l.deliveryId);
+    if (posted !== undefined) apiLatencies.push(Date.parse(l.at) - posted);
   }
   removeDir(join(home, '..'));
   const windowS = (sampleEnd - sampleStart) / 1000;
@@ -98,5 +149,10 @@ export async function run(): Promise<Metrics> {
     bulkSentDuringSampling: bulkAtEnd - bulkAtStart,
     bulkPerSecDuringSampling: Math.round((bulkAtEnd - bulkAtStart) / windowS),
     peakRssMb: mem.peakMb,
+    apiSamples: apiLatencies.length,
+    apiP50Ms: round(median(apiLatencies)),
+    apiP99Ms: round(quantile(apiLatencies, 0.99)),
+    apiMaxMs: round(Math.max(...apiLatencies)),
+    bulkSentDuringApiSampling: apiBulkAtEnd - apiBulkAtStart,
   };
 }
