@@ -24,7 +24,9 @@ export type ImportWorkerMessage =
   | { done: true }
   | { fatal: { message: string; line?: number; field?: string } };
 
-const WINDOW = 4;
+// More than a slice holds (2 MB is about six batches), so a worker can finish its slice while the writer
+// is still on the one before; at most this many batches of each worker wait in memory.
+const WINDOW = 8;
 const data = workerData as ImportWorkerData;
 const { format, config, batchSize } = data;
 // A buffer crosses to the worker as a plain Uint8Array.
