@@ -1,9 +1,12 @@
 /**
  * `notify --help` start-up: wall time against a bare `node -e 0` (interleaved spawns; the overhead is
- * the median of each pair's difference, which cancels the machine's drift between pairs), and
+ * the median of each pair's difference, which cancels the machine's drift between pairs), and — when
+ * `npm run package` has built dist/notify-linux-x64 — the single executable's `--help` against the
+ * npm-installed CLI's the same way (the ship-it issue: as fast or faster), and
  * which packages it loaded — it should open no database and load no provider SDK.
  */
 import { readFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { BIN, ROOT, atMost, median, round, tempDir, timeNode, type Metrics, type Target } from './common.js';
 
@@ -18,6 +21,7 @@ const HEAVY = ['better-sqlite3', 'nodemailer', 'twilio', 'firebase-admin', 'web-
 export const targets: Record<string, Target> = {
   overheadMs: atMost(40, 'ms'),
   heavyModulesLoaded: { text: 'none', met: (v) => v === 'none' },
+  seaMinusNpmMs: atMost(0, 'ms'),
 };
 
 function packageOf(path: string): string | undefined {
@@ -55,6 +59,7 @@ export async function run(): Promise<Metrics> {
 
   const h = median(helpMs);
   const b = median(bareMs);
+  const sea = seaAgainstNpm();
   return {
     helpMedianMs: round(h),
     bareNodeMedianMs: round(b),
@@ -64,5 +69,29 @@ export async function run(): Promise<Metrics> {
     packagesLoaded: [...packages].sort().join(', ') || 'none',
     requireCacheEntries: cjs.length,
     appModulesLoaded: appModules,
+    ...sea,
+  };
+}
+
+/** The executable's `--help` and the npm CLI's, interleaved; nothing when it was not built. */
+function seaAgainstNpm(): Metrics {
+  const exe = join(ROOT, 'dist', `notify-${process.platform}-${process.arch}`);
+  if (!existsSync(exe)) return { seaHelp: 'not built (npm run package)' };
+  const time = (cmd: string, args: string[]) => {
+    const t = performance.now();
+    const r = spawnSync(cmd, args, { stdio: 'ignore' });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
+    return performance.now() - t;
+  };
+  const seaMs: number[] = [];
+  const npmMs: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    seaMs.push(time(exe, ['--help']));
+    npmMs.push(time(process.execPath, [BIN, '--help']));
+  }
+  return {
+    seaHelpMedianMs: round(median(seaMs)),
+    npmHelpMedianMs: round(median(npmMs)),
+    seaMinusNpmMs: round(median(seaMs.map((ms, i) => ms - npmMs[i]!))),
   };
 }

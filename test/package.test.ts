@@ -270,6 +270,14 @@ test('every chunk compiles on its own with only Node built-ins to require', asyn
     fastify: { fastify: [] },
     prompts: { '@inquirer/prompts': ['input', 'confirm'] },
     phone: { 'libphonenumber-js': ['parsePhoneNumberFromString'] },
+    yaml: { yaml: ['parseDocument', 'isNode', 'LineCounter'] },
+    liquid: { liquidjs: ['Liquid'] },
+    zod: { zod: ['ZodError'] },
+    metrics: { 'prom-client': ['Registry', 'Counter', 'Gauge', 'Histogram', 'collectDefaultMetrics'] },
+    csv: { 'csv-parse': ['parse'] },
+    pino: { pino: [] },
+    cron: { croner: ['Cron'] },
+    table: { 'cli-table3': [] },
   };
   const dir = join(out, 'sea/assets/chunks');
   assert.deepEqual(readdirSync(dir).sort(), Object.keys(expected).map((c) => `${c}.js`).sort());
