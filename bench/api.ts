@@ -13,7 +13,7 @@
  */
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -26,6 +26,7 @@ import { Daemon } from '../src/daemon/daemon.js';
 import { silentLogger } from '../src/daemon/logger.js';
 import { Renderer } from '../src/daemon/render.js';
 import { openStore } from '../src/store/index.js';
+import { postNotification } from './http.js';
 
 export interface ApiBenchOptions {
   /** Sequential requests for the latency phase. Default 500. */
@@ -64,22 +65,6 @@ function userId(i: number): string {
 
 // ---- the load generator (second process) ----
 
-function post(agent: Agent, url: URL, auth: string, body: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ agent, host: url.hostname, port: url.port, path: '/v1/notifications', method: 'POST',
-      headers: { authorization: auth, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.on('error', reject);
-    // Headers and body in one segment, without waiting on Nagle and delayed ACKs.
-    req.setNoDelay(true);
-    req.end(body);
-  });
-}
-
 async function client(job: ClientJob): Promise<ClientResult> {
   const url = new URL(job.url);
   const agent = new Agent({ keepAlive: true, maxSockets: job.phase === 'throughput' ? job.connections : 1 });
@@ -92,7 +77,7 @@ async function client(job: ClientJob): Promise<ClientResult> {
       let failed = 0;
       for (let i = 0; i < job.requests; i++) {
         const at = now();
-        const r = await post(agent, url, job.auth, body());
+        const r = await postNotification(agent, url, job.auth, body());
         if (r.status === 202) sent.push({ id: (JSON.parse(r.text) as { id: string }).id, at });
         else failed++;
         // Let the daemon go idle again: this phase measures an idle daemon.

@@ -6,7 +6,7 @@
  * 2. every ~50 ms it POSTs the same to the daemon's HTTP API (keep-alive); latency is the log line's
  *    `at` minus the moment the request was sent — API request to provider call, the issue's measure.
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config.js';
@@ -14,6 +14,7 @@ import { submit } from '../src/submit.js';
 import { systemClock } from '../src/core/time.js';
 import { readStatus, wakeDaemon } from '../src/daemon/client.js';
 import { logFile } from '../src/channels/log.js';
+import { postNotification } from './http.js';
 import { LogTail, USERS, atLeast, atMost, copyHome, fannedHome, median, openHomeStore, quantile, removeDir, round, sampleRss, startDaemon, stopDaemon, userId, type Metrics, type Target } from './common.js';
 
 export const name = 'latency';
@@ -27,23 +28,6 @@ export const targets: Record<string, Target> = {
   apiP99Ms: atMost(100, 'ms'),
   apiSamples: atLeast(200),
 };
-
-/** POST a JSON body over a keep-alive agent; resolves with the status and parsed body. */
-function post(agent: Agent, url: URL, auth: string, body: unknown): Promise<{ status: number; body: { id?: string } }> {
-  const text = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request({ agent, host: url.hostname, port: url.port, path: '/v1/notifications', method: 'POST',
-      headers: { authorization: auth, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (data += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(data || '{}') as { id?: string } }));
-    });
-    req.on('error', reject);
-    req.setNoDelay(true);
-    req.end(text);
-  });
-}
 
 export async function run(): Promise<Metrics> {
   const fanned = await fannedHome();
@@ -101,9 +85,10 @@ export async function run(): Promise<Metrics> {
     for (let i = 0; i < SAMPLES; i++) {
       const tick = performance.now();
       const at = Date.now();
-      const r = await post(agent, url, auth, { event_id: `latency-${process.pid}-${i}`, template: 'note', user_id: userId(Math.floor(Math.random() * USERS)), channels: ['email'], data: { text: `api ${i}` } });
-      if (r.status !== 202 || !r.body.id) throw new Error(`the API answered ${r.status}: ${JSON.stringify(r.body)}`);
-      for (const d of deliveryOf.all(r.body.id) as { id: number }[]) apiSent.set(d.id, at);
+      const r = await postNotification(agent, url, auth, JSON.stringify({ event_id: `latency-${process.pid}-${i}`, template: 'note', user_id: userId(Math.floor(Math.random() * USERS)), channels: ['email'], data: { text: `api ${i}` } }));
+      if (r.status !== 202) throw new Error(`the API answered ${r.status}: ${r.text}`);
+      const { id } = JSON.parse(r.text) as { id: string };
+      for (const d of deliveryOf.all(id) as { id: number }[]) apiSent.set(d.id, at);
       const wait = EVERY_MS - (performance.now() - tick);
       if (wait > 0) await new Promise((res) => setTimeout(res, wait));
       if (i % 20 === 0) tail.poll();
