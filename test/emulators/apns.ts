@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
+import { FailureScript } from './failure-script.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** The fixtures, whether this runs compiled (dist/test/emulators) or from source. */
@@ -98,8 +99,7 @@ export async function startApnsEmulator(options: ApnsEmulatorOptions = {}): Prom
   writeFileSync(keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
 
   const received: ApnsReceived[] = [];
-  const scripted = new Map<string, ApnsErrorSpec[]>();
-  const always = new Map<string, ApnsErrorSpec>();
+  const script = new FailureScript<ApnsErrorSpec>();
   /** Verified JWTs and their iat, so a busy client costs one signature check per token. */
   const verified = new Map<string, number>();
   const live = new Set<ServerHttp2Session>();
@@ -165,9 +165,7 @@ export async function startApnsEmulator(options: ApnsEmulatorOptions = {}): Prom
       return reply(res, 400, 'BadPayload');
     }
 
-    const queue = scripted.get(token);
-    const spec = queue?.shift() ?? always.get(token);
-    if (queue && queue.length === 0) scripted.delete(token);
+    const spec = script.next(token);
     if (spec) {
       const s = typeof spec === 'string' ? { status: APNS_REASON_STATUS[spec], reason: spec } : spec;
       return reply(res, s.status, s.reason, s.retryAfter);
@@ -227,13 +225,12 @@ export async function startApnsEmulator(options: ApnsEmulatorOptions = {}): Prom
     get accepted() { return accepted; },
     get requests() { return requests; },
     get sessions() { return sessions; },
-    fail(token, responses) { scripted.set(token, [...(scripted.get(token) ?? []), ...responses]); },
-    failAlways(token, spec) { always.set(token, spec); },
+    fail(token, responses) { script.fail(token, responses); },
+    failAlways(token, spec) { script.failAlways(token, spec); },
     reset() {
       received.length = 0;
       accepted = 0;
-      scripted.clear();
-      always.clear();
+      script.clear();
       sessions = 0;
       requests = 0;
     },

@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { FailureScript } from './failure-script.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** The fixtures, whether this runs compiled (dist/test/emulators) or from source. */
@@ -103,8 +104,7 @@ export async function startFcmEmulator(options: FcmEmulatorOptions = {}): Promis
   const serviceAccountPath = join(dir, 'service-account.json');
 
   const received: FcmReceived[] = [];
-  const scripted = new Map<string, FcmErrorSpec[]>();
-  const always = new Map<string, FcmErrorSpec>();
+  const script = new FailureScript<FcmErrorSpec>();
   /** access token -> expiry (epoch ms) */
   const issued = new Map<string, number>();
   const sockets = new Set<Socket>();
@@ -207,9 +207,7 @@ export async function startFcmEmulator(options: FcmEmulatorOptions = {}): Promis
       return invalid(res, "Invalid value at 'message.android.priority'");
     }
     const token = message.token as string;
-    const queue = scripted.get(token);
-    const spec = queue?.shift() ?? always.get(token);
-    if (queue && queue.length === 0) scripted.delete(token);
+    const spec = script.next(token);
     if (spec) return sendFcmError(res, spec);
     const name = `projects/${projectId}/messages/${Date.now().toString(36)}${(messageSeq++).toString(36)}`;
     accepted++;
@@ -244,13 +242,12 @@ export async function startFcmEmulator(options: FcmEmulatorOptions = {}): Promis
     get tokenRequests() { return tokenRequests; },
     get sendRequests() { return sendRequests; },
     get connections() { return connections; },
-    fail(token, responses) { scripted.set(token, [...(scripted.get(token) ?? []), ...responses]); },
-    failAlways(token, spec) { always.set(token, spec); },
+    fail(token, responses) { script.fail(token, responses); },
+    failAlways(token, spec) { script.failAlways(token, spec); },
     reset() {
       received.length = 0;
       accepted = 0;
-      scripted.clear();
-      always.clear();
+      script.clear();
       tokensIssued = 0;
       tokenRequests = 0;
       sendRequests = 0;

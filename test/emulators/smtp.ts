@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simpleParser, type AddressObject } from 'mailparser';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import { FailureScript } from './failure-script.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 // From test/emulators (sources) or dist/test/emulators (compiled).
@@ -93,21 +94,11 @@ export async function startSmtpEmulator(options: SmtpEmulatorOptions = {}): Prom
   const useAuth = options.auth ?? true;
   const username = options.username ?? 'notify';
   const password = options.password ?? randomBytes(12).toString('hex');
-  const once = new Map<string, SmtpErrorSpec[]>();
-  const always = new Map<string, SmtpErrorSpec>();
+  const script = new FailureScript<SmtpErrorSpec>();
   // Data-stage failures chosen at RCPT time, answered at the end of DATA.
   const pendingData = new Map<string, SmtpErrorSpec>();
 
-  function nextScripted(address: string): SmtpErrorSpec | undefined {
-    const key = address.toLowerCase();
-    const queue = once.get(key);
-    if (queue && queue.length > 0) {
-      const spec = queue.shift()!;
-      if (queue.length === 0) once.delete(key);
-      return spec;
-    }
-    return always.get(key);
-  }
+  const nextScripted = (address: string) => script.next(address.toLowerCase());
 
   const server = new SMTPServer({
     secure: false,
@@ -201,15 +192,13 @@ export async function startSmtpEmulator(options: SmtpEmulatorOptions = {}): Prom
     connections: 0,
     authFailures: 0,
     fail(address, responses) {
-      const key = address.toLowerCase();
-      once.set(key, [...(once.get(key) ?? []), ...responses]);
+      script.fail(address.toLowerCase(), responses);
     },
     failAlways(address, spec) {
-      always.set(address.toLowerCase(), spec);
+      script.failAlways(address.toLowerCase(), spec);
     },
     reset() {
-      once.clear();
-      always.clear();
+      script.clear();
       pendingData.clear();
       emulator.received.length = 0;
       emulator.connections = 0;

@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FailureScript } from './failure-script.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 // From test/emulators (sources) or dist/test/emulators (compiled).
@@ -96,8 +97,7 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions = {}): 
   const authToken = options.authToken ?? randomBytes(16).toString('hex');
   const created = new Date();
   const expectedAuth = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
-  const once = new Map<string, TwilioErrorSpec[]>();
-  const always = new Map<string, TwilioErrorSpec>();
+  const script = new FailureScript<TwilioErrorSpec>();
 
   const server: Server = createServer({
     key: readFileSync(join(TLS_DIR, 'server-key.pem')),
@@ -174,16 +174,9 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions = {}): 
     }
     const form = new URLSearchParams(text);
     const to = form.get('To') ?? '';
-    const scripted = once.get(to);
-    if (scripted && scripted.length > 0) {
-      const spec = scripted.shift()!;
-      if (scripted.length === 0) once.delete(to);
+    const spec = script.next(to);
+    if (spec) {
       sendError(res, spec);
-      return;
-    }
-    const fixed = always.get(to);
-    if (fixed) {
-      sendError(res, fixed);
       return;
     }
     const from = form.get('From') ?? undefined;
@@ -240,14 +233,13 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions = {}): 
     requests: 0,
     connections: 0,
     fail(to, responses) {
-      once.set(to, [...(once.get(to) ?? []), ...responses]);
+      script.fail(to, responses);
     },
     failAlways(to, spec) {
-      always.set(to, spec);
+      script.failAlways(to, spec);
     },
     reset() {
-      once.clear();
-      always.clear();
+      script.clear();
       emulator.received.length = 0;
       emulator.requests = 0;
       emulator.connections = 0;

@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FailureScript } from './failure-script.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 // From test/emulators (sources) or dist/test/emulators (compiled).
@@ -209,8 +210,7 @@ function decrypt(body: Buffer, sub: Subscription): Buffer {
 
 export async function startWebPushEmulator(options: WebPushEmulatorOptions = {}): Promise<WebPushEmulator> {
   const subscriptions = new Map<string, Subscription>();
-  const once = new Map<string, WebPushErrorSpec[]>();
-  const always = new Map<string, WebPushErrorSpec>();
+  const script = new FailureScript<WebPushErrorSpec>();
   const verifiedTokens = new Map<string, ReceivedPush['vapid']>();
 
   const server: Server = createServer({
@@ -261,9 +261,7 @@ export async function startWebPushEmulator(options: WebPushEmulatorOptions = {})
     if (sub.applicationServerKey && vapid.publicKey !== sub.applicationServerKey) {
       throw new PushError(403, 109, 'Forbidden', 'VAPID public key does not match the key this subscription was created with');
     }
-    const queue = once.get(sub.id);
-    const scripted = queue?.shift() ?? always.get(sub.id);
-    if (queue && queue.length === 0) once.delete(sub.id);
+    const scripted = script.next(sub.id);
     if (scripted) return send(res, scripted.status, scripted.body ?? '', scripted.headers);
 
     const ttlHeader = req.headers.ttl;
@@ -332,15 +330,13 @@ export async function startWebPushEmulator(options: WebPushEmulatorOptions = {})
       if (sub) sub.active = false;
     },
     fail(endpointOrId, responses) {
-      const id = idOf(endpointOrId);
-      once.set(id, [...(once.get(id) ?? []), ...responses]);
+      script.fail(idOf(endpointOrId), responses);
     },
     failAlways(endpointOrId, spec) {
-      always.set(idOf(endpointOrId), spec);
+      script.failAlways(idOf(endpointOrId), spec);
     },
     reset() {
-      once.clear();
-      always.clear();
+      script.clear();
       emulator.received.length = 0;
       emulator.requests = 0;
       emulator.connections = 0;
