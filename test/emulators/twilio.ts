@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FailureScript } from './failure-script.js';
+import { closeOnce } from './close.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 // From test/emulators (sources) or dist/test/emulators (compiled).
@@ -223,7 +224,6 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions = {}): 
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  let closed: Promise<void> | undefined;
 
   const emulator: TwilioEmulator = {
     url: `https://127.0.0.1:${port}`,
@@ -244,13 +244,7 @@ export async function startTwilioEmulator(options: TwilioEmulatorOptions = {}): 
       emulator.requests = 0;
       emulator.connections = 0;
     },
-    close() {
-      closed ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closed;
-    },
+    close: closeOnce(server),
   };
   return emulator;
 }

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FailureScript } from './failure-script.js';
+import { closeOnce } from './close.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 // From test/emulators (sources) or dist/test/emulators (compiled).
@@ -300,7 +301,6 @@ export async function startWebPushEmulator(options: WebPushEmulatorOptions = {})
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  let closed: Promise<void> | undefined;
 
   const emulator: WebPushEmulator = {
     url: `https://127.0.0.1:${port}`,
@@ -341,13 +341,7 @@ export async function startWebPushEmulator(options: WebPushEmulatorOptions = {})
       emulator.requests = 0;
       emulator.connections = 0;
     },
-    close() {
-      closed ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closed;
-    },
+    close: closeOnce(server),
   };
   return emulator;
 }
