@@ -4,9 +4,8 @@ import { createServer } from 'node:net';
 import { classifySmtpError, createSmtpAdapter, type SmtpErrorInfo } from '../../src/channels/smtp.js';
 import { DeliveryError, type AdapterContext, type EmailMessage } from '../../src/channels/types.js';
 import type { Config } from '../../src/config.js';
-import { ConfigError } from '../../src/errors.js';
 import { smtpErrors, startSmtpEmulator, type SmtpEmulator, type SmtpEmulatorOptions } from '../emulators/smtp.js';
-import { rejection } from './helpers.js';
+import { rejectsConfig, rejection } from './helpers.js';
 
 type EmailConfig = Config['channels']['email'];
 
@@ -173,13 +172,7 @@ test('a missing or unusable config key is a ConfigError naming the fix', async (
     [{ smtpUrl: 'https://smtp.example.com' }, /must start with smtp:\/\/ or smtps:\/\//],
     [{ smtpUrl: 'smtp://smtp.example.com?tls.rejectUnauthorized=false' }, /unsupported option .*certificate checks cannot be turned off/],
   ];
-  for (const [patch, message] of cases) {
-    await assert.rejects(createSmtpAdapter({ ...full, ...patch }, ctx), (err: unknown) => {
-      assert.ok(err instanceof ConfigError, String(err));
-      assert.match(err.message, message);
-      return true;
-    });
-  }
+  for (const [patch, message] of cases) await rejectsConfig(createSmtpAdapter({ ...full, ...patch }, ctx), message);
 });
 
 test('classifySmtpError table', () => {

@@ -4,9 +4,8 @@ import { createServer } from 'node:net';
 import { classifyTwilioError, createTwilioAdapter } from '../../src/channels/twilio.js';
 import { DeliveryError, type AdapterContext, type SmsMessage } from '../../src/channels/types.js';
 import type { Config } from '../../src/config.js';
-import { ConfigError } from '../../src/errors.js';
 import { startTwilioEmulator, twilioErrors, type TwilioEmulator } from '../emulators/twilio.js';
-import { rejection } from './helpers.js';
+import { rejectsConfig, rejection } from './helpers.js';
 
 type SmsConfig = Config['channels']['sms'];
 
@@ -177,13 +176,7 @@ test('a missing config key is a ConfigError naming the fix', async () => {
     [{ from: undefined }, /channels\.sms\.from is not set: .*messagingServiceSid/],
     [{ accountSid: 'SK123' }, /channels\.sms\.accountSid: accountSid must start with AC/],
   ];
-  for (const [patch, message] of cases) {
-    await assert.rejects(createTwilioAdapter({ ...full, ...patch }, ctx), (err: unknown) => {
-      assert.ok(err instanceof ConfigError, String(err));
-      assert.match(err.message, message);
-      return true;
-    });
-  }
+  for (const [patch, message] of cases) await rejectsConfig(createTwilioAdapter({ ...full, ...patch }, ctx), message);
 });
 
 test('classifyTwilioError table', () => {

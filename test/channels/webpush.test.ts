@@ -17,10 +17,10 @@ import { classifyWebPushError, createWebPushAdapter, topicFor } from '../../src/
 import { DeliveryError, type AdapterContext, type PushMessage } from '../../src/channels/types.js';
 import type { Config } from '../../src/config.js';
 import type { WebPushSubscription } from '../../src/core/types.js';
-import { ConfigError, InputError, UsageError } from '../../src/errors.js';
+import { InputError, UsageError } from '../../src/errors.js';
 import { initHome } from '../helpers.js';
 import { startWebPushEmulator, webPushErrors, type WebPushEmulator } from '../emulators/webpush.js';
-import { rejection } from './helpers.js';
+import { rejectsConfig, rejection } from './helpers.js';
 
 type WebPushConfig = Config['channels']['webpush'];
 
@@ -225,13 +225,7 @@ test('a missing or unusable config key is a ConfigError naming the fix', async (
     [{ vapidPublicKey: 'short' }, /channels\.webpush: Vapid public key should be 65 bytes/],
     [{ vapidPublicKey: otherKeys.publicKey }, /vapidPublicKey is not the public half of channels\.webpush\.vapidPrivateKey/],
   ];
-  for (const [patch, message] of cases) {
-    await assert.rejects(createWebPushAdapter(configFor(patch), ctx), (err: unknown) => {
-      assert.ok(err instanceof ConfigError, String(err));
-      assert.match(err.message, message);
-      return true;
-    });
-  }
+  for (const [patch, message] of cases) await rejectsConfig(createWebPushAdapter(configFor(patch), ctx), message);
 });
 
 test('classifyWebPushError table', () => {
