@@ -2,44 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { Command, CommanderError } from 'commander';
-import type { Ctx } from '../../src/cli.js';
-import { createDeps } from '../../src/deps.js';
-import { NotifyError } from '../../src/errors.js';
-import type { IO } from '../../src/io.js';
-import { register } from '../../src/commands/apps/index.js';
 import { parseRate } from '../../src/commands/apps/create.js';
 import { hashSecret, secretMatches } from '../../src/store/apps.js';
-import { initHome, type CliResult } from '../helpers.js';
+import { initHome, notify, type CliResult } from '../helpers.js';
 
-/**
- * Runs `notify apps ...` through commander with the real verbs and deps, mapping errors to exit codes
- * as src/cli.ts does (this file does not depend on the group being wired into the program).
- */
-async function apps(home: string, argv: string[], options: { tty?: boolean } = {}): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  const io: IO = {
-    stdout: { write: (s: string) => { stdout += s; return true; }, columns: 120 },
-    stderr: { write: (s: string) => { stderr += s; return true; } },
-    stdin: Readable.from([]), isTTY: options.tty ?? false, errIsTTY: options.tty ?? false, inIsTTY: options.tty ?? false, color: false, env: {},
-  };
-  const deps = createDeps({ io, clock: { now: () => Date.now() }, home });
-  const ctx: Ctx = { action: (fn) => async (...args) => fn(deps, ...args) };
-  const program = new Command('notify').exitOverride().configureOutput({ writeOut: (s) => (stdout += s), writeErr: (s) => (stderr += s) });
-  register(program, ctx);
-  try {
-    await program.parseAsync(['apps', ...argv], { from: 'user' });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    if (err instanceof CommanderError) return { code: err.code === 'commander.helpDisplayed' ? 0 : 2, stdout, stderr };
-    if (err instanceof NotifyError) return { code: err.exitCode, stdout, stderr: stderr + `error: ${err.message}\n` };
-    throw err;
-  } finally {
-    await deps.close();
-  }
-}
+/** `notify apps ...` through the real program. */
+const apps = (home: string, argv: string[], options: { tty?: boolean } = {}) => notify(home, ['apps', ...argv], options);
 
 function json(r: CliResult): any {
   assert.equal(r.code, 0, r.stderr);

@@ -6,41 +6,15 @@ import { Readable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import type { Ctx } from '../../src/cli.js';
 import { createDeps } from '../../src/deps.js';
-import { NotifyError } from '../../src/errors.js';
 import type { IO } from '../../src/io.js';
 import { register } from '../../src/commands/db/index.js';
 import { run as backup, type BackupOptions } from '../../src/commands/db/backup.js';
 import { openStore } from '../../src/store/index.js';
 import { systemClock } from '../../src/core/time.js';
-import { initHome, notify, tempDir, type CliResult } from '../helpers.js';
+import { initHome, notify, tempDir } from '../helpers.js';
 
-/**
- * Runs `notify db ...` through commander with the real verbs and deps, mapping errors to exit codes as
- * src/cli.ts does (independent of the group being wired into the program).
- */
-async function db(home: string, argv: string[]): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  const io: IO = {
-    stdout: { write: (s: string) => { stdout += s; return true; }, columns: 120 },
-    stderr: { write: (s: string) => { stderr += s; return true; } },
-    stdin: Readable.from([]), isTTY: false, errIsTTY: false, inIsTTY: false, color: false, env: {},
-  };
-  const deps = createDeps({ io, clock: systemClock, home });
-  const ctx: Ctx = { action: (fn) => async (...args) => fn(deps, ...args) };
-  const program = new Command('notify').exitOverride().configureOutput({ writeOut: (s) => (stdout += s), writeErr: (s) => (stderr += s) });
-  register(program, ctx);
-  try {
-    await program.parseAsync(['db', ...argv], { from: 'user' });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    if (err instanceof CommanderError) return { code: err.code === 'commander.helpDisplayed' ? 0 : 2, stdout, stderr };
-    if (err instanceof NotifyError) return { code: err.exitCode, stdout, stderr: stderr + `error: ${err.message}\n` };
-    throw err;
-  } finally {
-    await deps.close();
-  }
-}
+/** `notify db ...` through the real program. */
+const db = (home: string, argv: string[]) => notify(home, ['db', ...argv]);
 
 /** The options `db backup` hands to run(), from argv alone. */
 function parseBackup(argv: string[]): BackupOptions {
