@@ -8,8 +8,10 @@
  *
  * Each write runs in its own savepoint: one that throws is rolled back alone and rejects alone; the
  * others commit. Callers hear back only after the COMMIT, so a reply never promises a row that is
- * not stored. Writes from elsewhere in the process never join a group: they go through
- * writeWithoutBlocking, which waits while this connection is inside a transaction.
+ * not stored. The daemon's own writes (claims, results, reclaims) never join a group: they go
+ * through writeWithoutBlocking, which waits while this connection is inside a transaction. Other
+ * writes on this connection are synchronous transactions started from I/O callbacks, which cannot
+ * run while a group's writes settle in microtasks.
  */
 import type { Database } from './db.js';
 import { writeWithoutBlocking } from './db.js';
