@@ -21,6 +21,7 @@ import { Alerter } from './alerts.js';
 import { Scheduler } from './scheduler.js';
 import { AnalyticsForwarder } from './analytics.js';
 import { StatusReader } from './status-reader.js';
+import { QuietHoursGate } from './quiet.js';
 import type { Renderer } from './render.js';
 import type { Logger } from './logger.js';
 
@@ -70,6 +71,7 @@ export class Daemon extends EventEmitter {
   private state: DaemonStatus['state'] = 'starting';
   private startedAt = 0;
   private notifications = new Map<string, NotificationRow>();
+  private quiet: QuietHoursGate;
   private lastErrors: DaemonStatus['lastErrors'] = [];
   private alerter: Alerter;
   readonly scheduler: Scheduler;
@@ -81,6 +83,7 @@ export class Daemon extends EventEmitter {
     super();
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.alerter = new Alerter(options.config, options.clock, options.logger, () => this.adapters.get('email'));
+    this.quiet = new QuietHoursGate(options.config);
     this.analytics = new AnalyticsForwarder(options.config, options.store, options.logger);
     this.scheduler = new Scheduler({ store: options.store, config: options.config, clock: options.clock, logger: options.logger, owner: this.owner, onWork: () => this.wake() });
   }
@@ -188,9 +191,15 @@ export class Daemon extends EventEmitter {
     const webDevices = rows.filter((r) => r.provider === 'webpush' && r.deviceId !== null).map((r) => r.deviceId!);
     const subscriptions = webDevices.length ? await store.outbox.getSubscriptions(webDevices) : new Map();
     const adapter = this.adapters.get(lane.options.provider)!;
+    const now = this.options.clock.now();
     for (const row of rows) {
       const n = this.notifications.get(row.notificationId);
       const user = users.get(row.userId);
+      const hold = user && this.quiet.holdUntil(row.category, user, now);
+      if (hold !== undefined) {
+        this.push({ type: 'defer', id: row.id, nextAt: hold, reason: `quiet hours until ${new Date(hold).toISOString()}`, at: now });
+        continue;
+      }
       let message: OutboundMessage;
       try {
         if (!n) throw new DeliveryError('permanent', 'NOTIFICATION_MISSING', `notification ${row.notificationId} is gone`);

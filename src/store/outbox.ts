@@ -26,6 +26,8 @@ export interface ClaimedDelivery {
 export type Outcome =
   | { type: 'sent'; id: number; providerId: string; at: number }
   | { type: 'retry'; id: number; nextAt: number; error: string; at: number }
+  /** Not attempted: held (quiet hours) until `nextAt`; the claim's attempt is given back. */
+  | { type: 'defer'; id: number; nextAt: number; reason: string; at: number }
   | { type: 'dead'; id: number; error: string; at: number;
       /** Deactivate this device (dead token). */
       deactivateDevice?: { deviceId: number; reason: string };
@@ -76,6 +78,8 @@ export class OutboxStore {
         WHERE id = ? AND status = 'sending'`),
       dead: db.prepare(`UPDATE deliveries SET status = 'dead', last_error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
         WHERE id = ? AND status = 'sending'`),
+      defer: db.prepare(`UPDATE deliveries SET status = 'scheduled', next_at = ?, attempts = attempts - 1, lease_owner = NULL, lease_until = NULL, updated_at = ?
+        WHERE id = ? AND status = 'sending'`),
       event: db.prepare('INSERT INTO delivery_events (delivery_id, at, status, detail) VALUES (?, ?, ?, ?)'),
       deactivate: db.prepare('UPDATE devices SET active = 0, deactivated_at = ?, deactivated_reason = ?, updated_at = ? WHERE id = ? AND active = 1'),
       suppress: db.prepare(`INSERT INTO suppressions (channel, address, reason, at) VALUES (?, ?, ?, ?)
@@ -114,6 +118,8 @@ export class OutboxStore {
       for (const o of outcomes) {
         if (o.type === 'sent') {
           if (s.sent.run(o.providerId, o.at, o.at, o.id).changes) s.event.run(o.id, o.at, 'sent', o.providerId);
+        } else if (o.type === 'defer') {
+          if (s.defer.run(o.nextAt, o.at, o.id).changes) s.event.run(o.id, o.at, 'deferred', o.reason);
         } else if (o.type === 'retry') {
           if (s.retry.run(o.nextAt, o.error, o.at, o.id).changes) s.event.run(o.id, o.at, 'failed', `${o.error}; retry at ${new Date(o.nextAt).toISOString()}`);
         } else {

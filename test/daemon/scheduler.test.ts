@@ -5,6 +5,8 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { ManualClock } from '../../src/core/time.js';
 import { validateTemplate } from '../../src/core/template.js';
 import { Scheduler } from '../../src/daemon/scheduler.js';
+import { Daemon } from '../../src/daemon/daemon.js';
+import { Renderer } from '../../src/daemon/render.js';
 import { silentLogger } from '../../src/daemon/logger.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { submit } from '../../src/submit.js';
@@ -77,6 +79,31 @@ test('quiet hours defer marketing to the end of the window; transactional and pe
   store.db.exec('DELETE FROM deliveries');
   await submit({ template: 'alert', users: ['nowhere'], source: 'cli' }, store, config, clock);
   assert.deepEqual(dueTimes(store).nowhere, { status: 'queued', nextAt: '2026-12-01T23:30:00.000Z' }, 'security mail is not held');
+});
+
+test('a marketing delivery that reaches the daemon inside quiet hours waits there for the window to end', async (t) => {
+  // Written at 21:00 UTC, outside the window, so due at once; the daemon only gets to them at 23:30.
+  const { home, clock, store, config } = await setup(t, { quietHours: '22:00-08:00' }, '2026-12-01T21:00:00Z');
+  const digest = await submit({ template: 'digest', users: ['nowhere'], source: 'cli' }, store, config, clock);
+  const alert = await submit({ template: 'alert', users: ['nowhere'], source: 'cli' }, store, config, clock);
+  clock.set(at('2026-12-01T23:30:00Z'));
+  const daemon = new Daemon({ home, config, store, clock, logger: silentLogger, renderer: new Renderer(store, config) });
+  const delivered: number[] = [];
+  daemon.on('delivered', (e: { id: number }) => delivered.push(e.id));
+  await daemon.start();
+  t.after(() => daemon.stop());
+  const row = (n: { notification: { id: string } }) => store.db.prepare('SELECT id, status, next_at, attempts FROM deliveries WHERE notification_id = ?')
+    .get(n.notification.id) as { id: number; status: string; next_at: number; attempts: number };
+  await waitFor(() => row(digest).status === 'scheduled' && row(alert).status === 'sent', 'the digest held, the alert sent');
+  assert.equal(new Date(row(digest).next_at).toISOString(), '2026-12-02T08:00:00.000Z');
+  assert.equal(row(digest).attempts, 0, 'holding is not an attempt');
+  const events = store.db.prepare('SELECT status, detail FROM delivery_events WHERE delivery_id = ? ORDER BY id').all(row(digest).id);
+  assert.deepEqual(events.at(-1), { status: 'deferred', detail: 'quiet hours until 2026-12-02T08:00:00.000Z' }, 'the log says why it waits');
+  assert.deepEqual(delivered, [row(alert).id]);
+  clock.set(at('2026-12-02T08:00:01Z'));
+  daemon.wake();
+  await waitFor(() => row(digest).status === 'sent', 'the digest sent once the window ended');
+  assert.equal(row(digest).attempts, 1);
 });
 
 test('a cron schedule runs each occurrence once, across restarts and two schedulers', async (t) => {
