@@ -8,7 +8,7 @@ import { CHANNELS, PRIORITY_RANK, type Channel, type Priority } from './core/typ
 import type { Clock } from './core/time.js';
 import { InputError, NotFoundError } from './errors.js';
 import type { Store } from './store/index.js';
-import type { FanoutPlan, NotificationRow } from './store/notifications.js';
+import { FANOUT_BATCH, type FanoutPlan, type NotificationRow } from './store/notifications.js';
 
 export interface SubmitRequest {
   template: string;
@@ -169,12 +169,25 @@ export async function submit(req: SubmitRequest, store: Store, config: Config, c
   }
   const r = await resolve(req, store, config);
   const scheduled = req.sendAt !== undefined && req.sendAt > clock.now();
+  const input = {
+    eventId: req.eventId, template: req.template, templateVersion: r.templateVersion, category: r.category, priority: r.priority,
+    data: req.data ?? {}, channels: r.channels, source: req.source, appId: req.appId, sendAt: req.sendAt,
+    timing: req.localTime ? { localTime: req.localTime, date: req.date } : undefined,
+  };
+  if (!scheduled && req.users && req.users.length <= FANOUT_BATCH) {
+    // A few users, now: one transaction records the notification and writes its deliveries.
+    const users = [...new Set(req.users)];
+    const probe = { ...input, eventId: input.eventId ?? null, appId: input.appId ?? null, sendAt: input.sendAt ?? null, timing: input.timing ?? null,
+      id: '(new)', audience: { users: users.length }, isCampaign: false, status: 'fanning' as const, counts: {}, createdAt: 0, updatedAt: 0 };
+    const plan = { ...r.plan, users };
+    const nextAt = await applyTiming(probe, plan, store, config, clock.now());
+    const sent = await store.notifications.createAndFanOut({ ...input, audience: { users }, status: 'fanning' }, plan, nextAt);
+    if (!sent.deduplicated) onProgress?.(users.length);
+    return sent;
+  }
   const owner = `submit:${process.pid}`;
   const { notification, deduplicated } = await store.notifications.create({
-    eventId: req.eventId, template: req.template, templateVersion: r.templateVersion, category: r.category, priority: r.priority,
-    data: req.data ?? {}, audience: req.segment ? { segment: req.segment } : { users: req.users! }, channels: r.channels,
-    source: req.source, appId: req.appId, sendAt: req.sendAt,
-    timing: req.localTime ? { localTime: req.localTime, date: req.date } : undefined,
+    ...input, audience: req.segment ? { segment: req.segment } : { users: req.users! },
     status: scheduled ? 'scheduled' : 'fanning', owner: scheduled ? undefined : owner,
   });
   if (deduplicated || scheduled) return { notification, deduplicated };

@@ -21,6 +21,7 @@ import { Alerter } from './alerts.js';
 import { Scheduler } from './scheduler.js';
 import { AnalyticsForwarder } from './analytics.js';
 import { StatusReader } from './status-reader.js';
+import { Checkpointer } from '../store/checkpointer.js';
 import { QuietHoursGate } from './quiet.js';
 import type { Renderer } from './render.js';
 import type { Logger } from './logger.js';
@@ -77,6 +78,7 @@ export class Daemon extends EventEmitter {
   readonly scheduler: Scheduler;
   readonly analytics: AnalyticsForwarder;
   private statusReader: StatusReader | undefined;
+  private checkpointer: Checkpointer | undefined;
   private closed = false;
 
   constructor(private options: DaemonOptions) {
@@ -91,6 +93,7 @@ export class Daemon extends EventEmitter {
   async start(): Promise<void> {
     const { config, home, logger } = this.options;
     this.startedAt = this.options.clock.now();
+    this.checkpointer = new Checkpointer(this.options.store.db, this.options.store.path);
     for (const provider of PROVIDERS) {
       const adapter = await createAdapter(provider, config, { home, warn: (m) => logger.warn({ provider }, m) });
       this.adapters.set(provider, adapter);
@@ -342,6 +345,7 @@ export class Daemon extends EventEmitter {
       ['flush alerts', () => this.alerter.stop()],
       ['stop analytics forwarding', () => this.analytics.stop()],
       ['stop the status reader', async () => this.statusReader?.close()],
+      ['stop the checkpointer', async () => this.checkpointer?.close()],
       ...[...this.adapters].map(([p, a]) => [`close ${p}`, () => a.close()] as [string, () => Promise<unknown>]),
     ];
     for (const [name, step] of steps) {

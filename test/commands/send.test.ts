@@ -37,6 +37,23 @@ test('send to a segment writes one delivery per user and channel with an address
   assert.equal(out.counts.audience, 4);
 });
 
+test('send to a list of users writes and counts like a send to a segment, in one transaction', async (t) => {
+  const h = await home(t);
+  const r = await notify(h, ['send', '--template', 'note', '--user', 'a', '--user', 'b', '--user', 'c', '--user', 'd', '--channel', 'sms,email', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = json(r);
+  assert.equal(out.campaign, false);
+  assert.equal(out.status, 'active');
+  assert.deepEqual(out.counts.deliveries, { sms: { queued: 3 }, email: { queued: 3 } });
+  assert.deepEqual(out.counts.noAddress, { sms: 1, email: 1 });
+  assert.equal(out.counts.audience, 4);
+  const store = await openHomeStore(t, h);
+  const stored = (await store.notifications.get(out.id))!;
+  assert.deepEqual(stored.counts, out.counts, 'the stored counts are the ones reported');
+  const rows = store.db.prepare('SELECT user_id || \':\' || channel FROM deliveries WHERE notification_id = ? ORDER BY 1').pluck().all(out.id);
+  assert.deepEqual(rows, ['a:email', 'a:sms', 'b:email', 'c:sms', 'd:email', 'd:sms']);
+});
+
 test('opt-outs, suppressed addresses and frequency caps become skipped deliveries', async (t) => {
   const h = await home(t, ['--marketing-cap', '1']);
   assert.equal((await notify(h, ['prefs', 'set', '--user', 'a', '--channel', 'email', '--category', 'marketing', '--opt-in'])).code, 0);
