@@ -13,7 +13,7 @@ import { CHANNEL_PROVIDERS, PROVIDERS, type Channel, type ProviderKey } from '..
 import type { Clock } from '../core/time.js';
 import type { Store } from '../store/index.js';
 import type { ClaimedDelivery, Outcome } from '../store/outbox.js';
-import type { NotificationRow } from '../store/notifications.js';
+import type { NotificationContent } from '../store/notifications.js';
 import { createAdapter, laneSettings } from '../channels/index.js';
 import { DeliveryError, type ChannelAdapter, type OutboundMessage } from '../channels/types.js';
 import { Lane, type LaneStatus } from './lane.js';
@@ -71,7 +71,7 @@ export class Daemon extends EventEmitter {
   private loopDone: Promise<void> | undefined;
   private state: DaemonStatus['state'] = 'starting';
   private startedAt = 0;
-  private notifications = new Map<string, NotificationRow>();
+  private notifications = new Map<string, NotificationContent>();
   private quiet: QuietHoursGate;
   private lastErrors: DaemonStatus['lastErrors'] = [];
   private alerter: Alerter;
@@ -186,7 +186,7 @@ export class Daemon extends EventEmitter {
     const missing = [...new Set(rows.map((r) => r.notificationId))].filter((id) => !this.notifications.has(id));
     if (missing.length) {
       if (this.notifications.size > 10_000) this.notifications.clear();
-      const loaded = await store.notifications.getMany(missing);
+      const loaded = await store.notifications.contents(missing);
       for (const n of loaded) this.notifications.set(n.id, n);
       await this.options.renderer.prepare(loaded);
     }

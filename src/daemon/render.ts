@@ -6,7 +6,7 @@ import { compileTemplate, renderContext, type CompiledTemplate } from '../core/r
 import { PRIORITIES, type RenderedEmail, type User, type WebPushSubscription } from '../core/types.js';
 import type { Store } from '../store/index.js';
 import type { ClaimedDelivery } from '../store/outbox.js';
-import type { NotificationRow } from '../store/notifications.js';
+import type { NotificationContent } from '../store/notifications.js';
 import { DeliveryError, type OutboundMessage } from '../channels/types.js';
 import type { Config } from '../config.js';
 import { addOpenPixel, rewriteLinks, signToken } from '../core/tracking.js';
@@ -26,7 +26,7 @@ export class Renderer {
   }
 
   /** Loads the template versions these notifications use. */
-  async prepare(notifications: NotificationRow[]): Promise<void> {
+  async prepare(notifications: NotificationContent[]): Promise<void> {
     for (const n of notifications) {
       const key = this.key(n.template, n.templateVersion);
       if (this.compiled.has(key)) continue;
@@ -38,7 +38,7 @@ export class Renderer {
   }
 
   /** The message for one delivery; throws DeliveryError (permanent) when it cannot be rendered. */
-  message(row: ClaimedDelivery, n: NotificationRow, user: User, subscription?: WebPushSubscription): OutboundMessage {
+  message(row: ClaimedDelivery, n: NotificationContent, user: User, subscription?: WebPushSubscription): OutboundMessage {
     const template = this.compiled.get(this.key(n.template, n.templateVersion));
     if (!template) throw new DeliveryError('permanent', 'TEMPLATE_MISSING', `template ${n.template} v${n.templateVersion} is gone`);
     const base = {

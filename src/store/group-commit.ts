@@ -6,8 +6,7 @@
  * A write in a group must not wait on I/O or timers (its awaits are the store's, which settle at once):
  * the transaction stays open until the whole group has run.
  *
- * Each write runs in its own savepoint: one that throws is rolled back alone and rejects alone; the
- * others commit. Callers hear back only after the COMMIT, so a reply never promises a row that is
+ * A write that throws is rolled back alone and rejects alone; the others commit (see runAll). Callers hear back only after the COMMIT, so a reply never promises a row that is
  * not stored. The daemon's own writes (claims, results, reclaims) never join a group: they go
  * through writeWithoutBlocking, which waits while this connection is inside a transaction. Other
  * writes on this connection are synchronous transactions started from I/O callbacks, which cannot
@@ -21,6 +20,8 @@ interface Pending {
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
+
+type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
 
 /** Writes per transaction at most; the rest wait for the next one. */
 const GROUP_MAX = 256;
@@ -54,7 +55,7 @@ export class GroupCommit {
   private async commitGroup(): Promise<void> {
     while (this.queue.length) {
       const group = this.queue.splice(0, GROUP_MAX);
-      const outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown })[] = [];
+      let outcomes: Outcome[] | undefined;
       try {
         await writeWithoutBlocking(this.db, () => this.control('BEGIN IMMEDIATE'));
       } catch (err) {
@@ -62,17 +63,7 @@ export class GroupCommit {
         continue;
       }
       try {
-        for (const p of group) {
-          this.control('SAVEPOINT group_write');
-          try {
-            outcomes.push({ ok: true, value: await p.write() });
-            this.control('RELEASE group_write');
-          } catch (err) {
-            this.control('ROLLBACK TO group_write');
-            this.control('RELEASE group_write');
-            outcomes.push({ ok: false, err });
-          }
-        }
+        outcomes = (await this.runAll(group, false)) ?? (await this.runAll(group, true));
         this.control('COMMIT');
       } catch (err) {
         if (this.db.inTransaction) this.control('ROLLBACK');
@@ -80,10 +71,44 @@ export class GroupCommit {
         continue;
       }
       group.forEach((p, i) => {
-        const o = outcomes[i]!;
+        const o = outcomes![i]!;
         if (o.ok) p.resolve(o.value);
         else p.reject(o.err);
       });
     }
+  }
+
+  /**
+   * Runs the group's writes in the open transaction. Without savepoints first: a savepoint copies each
+   * page a write changes, and nearly every write that fails does so before it changes anything (an
+   * unknown template or user). When one fails after changing rows, returns undefined with the whole
+   * transaction rolled back and begun again, and the group runs again with a savepoint per write.
+   */
+  private async runAll(group: Pending[], savepoints: boolean): Promise<Outcome[] | undefined> {
+    const outcomes: Outcome[] = [];
+    for (const p of group) {
+      if (savepoints) this.control('SAVEPOINT group_write');
+      const before = savepoints ? 0 : this.changes();
+      try {
+        outcomes.push({ ok: true, value: await p.write() });
+        if (savepoints) this.control('RELEASE group_write');
+      } catch (err) {
+        if (savepoints) {
+          this.control('ROLLBACK TO group_write');
+          this.control('RELEASE group_write');
+        } else if (this.changes() !== before) {
+          this.control('ROLLBACK');
+          this.control('BEGIN IMMEDIATE');
+          return undefined;
+        }
+        outcomes.push({ ok: false, err });
+      }
+    }
+    return outcomes;
+  }
+
+  /** Rows this connection has inserted, updated or deleted since it opened. */
+  private changes(): number {
+    return this.db.prepare('SELECT total_changes()').pluck().get() as number;
   }
 }

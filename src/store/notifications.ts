@@ -33,6 +33,9 @@ export interface NotificationRow {
   updatedAt: number;
 }
 
+/** A notification as dispatch renders it. */
+export type NotificationContent = Pick<NotificationRow, 'id' | 'template' | 'templateVersion' | 'data'>;
+
 /** Local-time delivery: at `localTime` in each recipient's timezone, on `date` or the next such time. */
 export interface NotificationTiming {
   localTime?: string;
@@ -183,10 +186,12 @@ export class NotificationStore {
     return row && toNotification(row);
   }
 
-  async getMany(ids: string[]): Promise<NotificationRow[]> {
+  /** What dispatch needs of notifications: the template version and data of each (no other parsing). */
+  async contents(ids: string[]): Promise<NotificationContent[]> {
     if (ids.length === 0) return [];
-    const rows = this.db.prepare(`SELECT * FROM notifications WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as NotificationDbRow[];
-    return rows.map(toNotification);
+    const rows = this.db.prepare(`SELECT id, template, template_version AS templateVersion, data FROM notifications
+      WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as (Omit<NotificationContent, 'data'> & { data: string })[];
+    return rows.map((r) => ({ id: r.id, template: r.template, templateVersion: r.templateVersion, data: JSON.parse(r.data) as Record<string, unknown> }));
   }
 
   async list(options: { campaignsOnly?: boolean; status?: NotificationStatus[]; limit?: number } = {}): Promise<NotificationRow[]> {
@@ -381,7 +386,7 @@ export class NotificationStore {
       timing: input.timing ?? null, counts: {}, createdAt: now, updatedAt: now,
     };
     const listed: FanoutPlan = { ...plan, users };
-    const written = this.db.transaction(() => {
+    const write = () => {
       const inserted = this.db.prepare(`INSERT INTO notifications (id, event_id, template, template_version, category, priority, data, audience,
           channels, is_campaign, status, source, app_id, send_at, timing, counts, created_at, updated_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'active', ?, ?, ?, ?, '{}', ?, ?) ON CONFLICT (event_id) DO NOTHING`).run(
@@ -409,7 +414,10 @@ export class NotificationStore {
       n.counts = { noAddress, deliveries, skipped, audience: users.length };
       this.db.prepare('UPDATE notifications SET counts = ? WHERE id = ?').run(JSON.stringify(n.counts), n.id);
       return true;
-    }).immediate();
+    };
+    // In a group commit's transaction the group keeps the write whole (see GroupCommit.runAll): a
+    // savepoint of its own would copy every page it changes once more.
+    const written = this.db.inTransaction ? write() : this.db.transaction(write).immediate();
     if (!written) {
       const first = this.db.prepare('SELECT * FROM notifications WHERE event_id = ?').get(input.eventId) as NotificationDbRow;
       return { notification: toNotification(first), deduplicated: true };

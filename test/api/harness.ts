@@ -1,4 +1,4 @@
-/** A seeded home with a real daemon and the API server in this process, and an HTTP client for it. */
+/** A seeded home with a real daemon and the API server on its thread (as `notify daemon start` runs it), and an HTTP client for it. */
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import { systemClock, type Clock } from '../../src/core/time.js';
@@ -6,6 +6,8 @@ import { Daemon } from '../../src/daemon/daemon.js';
 import { silentLogger } from '../../src/daemon/logger.js';
 import { Renderer } from '../../src/daemon/render.js';
 import { startApiServer, type ApiServer } from '../../src/daemon/api/server.js';
+import { linkDaemon } from '../../src/daemon/api/link.js';
+import { startApiThread } from '../../src/daemon/api/thread.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import type { App, AppScope } from '../../src/store/apps.js';
 import { seededHome } from '../daemon/harness.js';
@@ -17,6 +19,7 @@ export interface ApiEnvOptions {
   users?: number;
   /** Config keys (dot paths) on top of the test defaults. */
   config?: Record<string, unknown>;
+  /** A clock for the daemon and the API; the API then runs on this thread, not its own. */
   clock?: Clock;
   authCacheMs?: number;
 }
@@ -60,7 +63,15 @@ export async function startApi(t: T, options: ApiEnvOptions = {}): Promise<ApiEn
   daemon.on('delivered', (e: Delivered) => delivered.push(e));
   await daemon.start();
   cleanups.push(() => daemon.stop());
-  const api = await startApiServer({ config, store, clock, daemon, logger: silentLogger, home, authCacheMs: options.authCacheMs });
+  let api: ApiServer;
+  if (options.clock) {
+    // A test's own clock reaches the server only on this thread.
+    const link = linkDaemon(daemon);
+    cleanups.push(() => link.close());
+    api = await startApiServer({ config, store, clock, daemon: link, logger: silentLogger, home, authCacheMs: options.authCacheMs });
+  } else {
+    api = await startApiThread({ config, store, clock, daemon, logger: silentLogger, logLevel: 'silent', home, authCacheMs: options.authCacheMs });
+  }
   cleanups.push(() => api.close());
   return {
     home, store, config, daemon, api, url: api.url, delivered,

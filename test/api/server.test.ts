@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { ConfigError } from '../../src/errors.js';
-import { parseListen, startApiServer } from '../../src/daemon/api/server.js';
+import { parseListen } from '../../src/daemon/api/server.js';
+import { startApiThread } from '../../src/daemon/api/thread.js';
 import { silentLogger } from '../../src/daemon/logger.js';
 import { call, startApi } from './harness.js';
 
@@ -29,18 +30,19 @@ test('with server.tlsCert and server.tlsKey the API speaks HTTPS', async (t) => 
 
 test('half a TLS pair, an unreadable file or a busy address is a ConfigError naming the fix', async (t) => {
   const env = await startApi(t);
-  const base = { store: env.store, clock: { now: () => Date.now() }, daemon: env.daemon, logger: silentLogger, home: env.home };
+  const base = { store: env.store, clock: { now: () => Date.now() }, daemon: env.daemon, logger: silentLogger, logLevel: 'silent', home: env.home };
   const server = (patch: Record<string, unknown>) => ({ ...env.config, server: { ...env.config.server, ...patch } });
-  await assert.rejects(startApiServer({ ...base, config: server({ tlsCert: 'cert.pem' }) }), /server.tlsCert and server.tlsKey go together/);
-  await assert.rejects(startApiServer({ ...base, config: server({ tlsCert: 'missing.pem', tlsKey: 'missing-key.pem' }) }), /cannot read server.tlsCert .*missing.pem: ENOENT/);
+  const configError = (re: RegExp) => (err: Error) => err instanceof ConfigError && re.test(err.message);
+  await assert.rejects(startApiThread({ ...base, config: server({ tlsCert: 'cert.pem' }) }), configError(/server.tlsCert and server.tlsKey go together/));
+  await assert.rejects(startApiThread({ ...base, config: server({ tlsCert: 'missing.pem', tlsKey: 'missing-key.pem' }) }), configError(/cannot read server.tlsCert .*missing.pem: ENOENT/));
   const port = new URL(env.url).port;
-  await assert.rejects(startApiServer({ ...base, config: server({ listen: `127.0.0.1:${port}` }) }),
+  await assert.rejects(startApiThread({ ...base, config: server({ listen: `127.0.0.1:${port}` }) }),
     (err: Error) => err instanceof ConfigError && /the address is in use/.test(err.message));
 });
 
 test('close stops the server, is safe to call twice, and /healthz turns 503 once the daemon stopped', async (t) => {
   const env = await startApi(t);
-  const second = await startApiServer({ config: env.config, store: env.store, clock: { now: () => Date.now() }, daemon: env.daemon, logger: silentLogger, home: env.home });
+  const second = await startApiThread({ config: env.config, store: env.store, clock: { now: () => Date.now() }, daemon: env.daemon, logger: silentLogger, logLevel: 'silent', home: env.home });
   assert.equal((await call(second.url, 'GET', '/healthz')).status, 200);
   await second.close();
   await second.close();

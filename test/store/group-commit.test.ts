@@ -27,6 +27,36 @@ test('writes that arrive together share one transaction; one that throws is roll
   assert.equal(store.db.inTransaction, false, 'committed');
 });
 
+test('a write that fails before writing costs the group nothing; one that fails after writing reruns it with savepoints', async (t) => {
+  const store = await openStore(join(tempDir(t), 'notify.db'), new ManualClock(1_000));
+  t.after(() => void store.close());
+  const runs: string[] = [];
+  const add = (id: string) => store.group.run(async () => {
+    runs.push(id);
+    await store.users.upsertMany([{ id, email: `${id}@example.com` }]);
+    return id;
+  });
+  const refuse = (id: string) => store.group.run(async () => {
+    runs.push(id);
+    throw new Error(`${id}: refused before writing`);
+  });
+  const first = await Promise.allSettled([add('a'), refuse('x'), add('b')]);
+  assert.deepEqual(first.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+  assert.deepEqual(runs, ['a', 'x', 'b'], 'each write ran once');
+
+  runs.length = 0;
+  const c = add('c');
+  const breaks = store.group.run(async () => {
+    runs.push('broken');
+    await store.users.upsertMany([{ id: 'broken', email: 'broken@example.com' }]);
+    throw new Error('failed after writing');
+  });
+  const second = await Promise.allSettled([c, breaks, add('d')]);
+  assert.deepEqual(second.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+  assert.deepEqual(runs, ['c', 'broken', 'c', 'broken', 'd'], 'the group ran again from its start once the failed write had written');
+  assert.deepEqual(store.db.prepare('SELECT id FROM users ORDER BY id').pluck().all(), ['a', 'b', 'c', 'd']);
+});
+
 test('a daemon write waits for an open group instead of joining it', async (t) => {
   const store = await openStore(join(tempDir(t), 'notify.db'), new ManualClock(1_000));
   t.after(() => void store.close());

@@ -97,21 +97,31 @@ export async function run(options: StartOptions, deps: Deps, signal: AbortSignal
   const daemon = new Daemon({ home, config, store, clock: deps.clock, logger, renderer: new Renderer(store, config) });
   const status = new StatusServer(home, daemon);
   const onLog = PROVIDERS.filter((p) => config.channels[p].provider === 'log');
-  const { startApiServer } = await import('../../daemon/api/server.js');
-  let api: Awaited<ReturnType<typeof startApiServer>> | undefined;
+  const { startApiThread } = await import('../../daemon/api/thread.js');
+  let api: Awaited<ReturnType<typeof startApiThread>> | undefined;
+  // The API thread failing stops the daemon too, with exit code 1: a supervisor restarts both.
+  const failed = new AbortController();
+  const stop = AbortSignal.any([signal, failed.signal]);
   try {
     await daemon.start();
-    // The status socket answers only once lanes exist: `daemon status` and tests wait for it.
+    api = await startApiThread({
+      config, store, clock: deps.clock, daemon, logger, home, logLevel: options.logLevel,
+      onFailure: () => {
+        process.exitCode = 1;
+        failed.abort('API thread failed');
+      },
+    });
+    daemon.apiUrl = api.url;
+    // The status socket answers only once lanes exist and the API listens: `daemon start --detach`,
+    // `daemon status` and tests wait for it.
     await status.start();
     writeFileSync(pidPath(home), `${process.pid}\n`, { mode: 0o600 });
-    api = await startApiServer({ config, store, clock: deps.clock, daemon, logger, home });
-    daemon.apiUrl = api.url;
     logger.info({ owner: daemon.owner, home, database: store.path }, 'daemon started');
     if (onLog.length) {
       logger.warn({ providers: onLog, directory: `${home}/log` }, `channels on the log provider write deliveries to files instead of sending: ${onLog.join(', ')}`);
     }
-    if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-    logger.info({ signal: String(signal.reason ?? '') }, 'stopping: no new claims; draining in-flight sends');
+    if (!stop.aborted) await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
+    logger.info({ signal: String(stop.reason ?? '') }, 'stopping: no new claims; draining in-flight sends');
   } finally {
     await api?.close().catch((err: Error) => logger.error({ err: err.message }, 'closing the API failed'));
     await daemon.stop();

@@ -9,11 +9,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/index.js';
-import type { ApiMetrics } from './metrics.js';
 
 export interface HealthContext {
   store: Store;
-  metrics: ApiMetrics;
+  /** Prometheus text of the daemon and the API. */
+  metrics(): Promise<{ contentType: string; body: string }>;
   /** False once the daemon stopped. */
   running(): boolean;
 }
@@ -41,7 +41,7 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: HealthContext): 
   });
 
   app.get('/metrics', async (_request, reply) => {
-    const { contentType, body } = await ctx.metrics.render();
+    const { contentType, body } = await ctx.metrics();
     return reply.type(contentType).send(body);
   });
 }

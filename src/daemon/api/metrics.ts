@@ -1,7 +1,8 @@
 /**
- * Prometheus metrics for GET /metrics, in a registry of their own (prom-client), fed by the daemon's
- * events (`delivered`, `retry`, `dead`), by `daemon.status()` at scrape time (queue depths) and by the
- * API server's requests.
+ * Prometheus metrics for GET /metrics (prom-client), in two registries: the daemon's (DaemonMetrics, on
+ * the daemon's thread), fed by its events (`delivered`, `retry`, `dead`) and by `daemon.status()` at
+ * scrape time (queue depths); and the API server's requests (RequestMetrics, on the API's thread).
+ * /metrics answers with both.
  *
  * | metric                                   | type      | labels                     |
  * |------------------------------------------|-----------|----------------------------|
@@ -27,14 +28,13 @@ interface DeadEvent { channel: string; provider: string; reason?: string }
 const LATENCY_BUCKETS = [0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600];
 const API_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-export class ApiMetrics {
+/** The daemon's side: deliveries, retries, dead letters, send latency, queue depths, process metrics. */
+export class DaemonMetrics {
   readonly registry = new Registry();
   private deliveries: Counter<'channel' | 'provider' | 'outcome'>;
   private retries: Counter<'channel' | 'provider'>;
   private dead: Counter<'channel' | 'provider' | 'reason'>;
   private latency: Histogram<'channel' | 'provider'>;
-  private requests: Counter<'method' | 'route' | 'status'>;
-  private requestSeconds: Histogram<'method' | 'route'>;
   private listeners: [string, (...args: any[]) => void][] = [];
 
   constructor(private daemon: Daemon) {
@@ -44,8 +44,6 @@ export class ApiMetrics {
     this.retries = new Counter({ name: 'notify_delivery_retries_total', help: 'Failed attempts scheduled for a retry', labelNames: ['channel', 'provider'], registers });
     this.dead = new Counter({ name: 'notify_dead_letters_total', help: 'Deliveries given up (dead letters), by reason', labelNames: ['channel', 'provider', 'reason'], registers });
     this.latency = new Histogram({ name: 'notify_send_latency_seconds', help: 'From a delivery being written to its provider accepting it', labelNames: ['channel', 'provider'], buckets: LATENCY_BUCKETS, registers });
-    this.requests = new Counter({ name: 'notify_api_requests_total', help: 'API requests by route and status', labelNames: ['method', 'route', 'status'], registers });
-    this.requestSeconds = new Histogram({ name: 'notify_api_request_duration_seconds', help: 'API request handling time', labelNames: ['method', 'route'], buckets: API_BUCKETS, registers });
     new Gauge({
       name: 'notify_queue_depth', help: 'Deliveries per lane: due in the database, waiting to retry, held in the lane, in flight',
       labelNames: ['provider', 'state'], registers,
@@ -79,20 +77,42 @@ export class ApiMetrics {
     this.listeners.push([event, fn as (...args: any[]) => void]);
   }
 
-  observeRequest(method: string, route: string, status: number, seconds: number): void {
-    this.requests.inc({ method, route, status: String(status) });
-    this.requestSeconds.observe({ method, route }, seconds);
-  }
-
-  /** The Prometheus text exposition and its content type. */
-  async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  /** Prometheus text. */
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 
   /** Stops listening to the daemon. Safe to call twice. */
   close(): void {
     for (const [event, fn] of this.listeners) this.daemon.off(event, fn);
     this.listeners = [];
+    this.registry.clear();
+  }
+}
+
+/** The API server's side: requests by route and status, and their handling time. */
+export class RequestMetrics {
+  readonly registry = new Registry();
+  private requests: Counter<'method' | 'route' | 'status'>;
+  private requestSeconds: Histogram<'method' | 'route'>;
+
+  constructor() {
+    const registers = [this.registry];
+    this.requests = new Counter({ name: 'notify_api_requests_total', help: 'API requests by route and status', labelNames: ['method', 'route', 'status'], registers });
+    this.requestSeconds = new Histogram({ name: 'notify_api_request_duration_seconds', help: 'API request handling time', labelNames: ['method', 'route'], buckets: API_BUCKETS, registers });
+  }
+
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    this.requests.inc({ method, route, status: String(status) });
+    this.requestSeconds.observe({ method, route }, seconds);
+  }
+
+  /** Prometheus text. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  close(): void {
     this.registry.clear();
   }
 }

@@ -28,14 +28,14 @@ import { InputError, NotFoundError } from '../../errors.js';
 import type { Store } from '../../store/index.js';
 import { FANOUT_BATCH, type NotificationRow } from '../../store/notifications.js';
 import { submit, type SubmitRequest, type SubmitResult } from '../../submit.js';
-import type { Daemon } from '../daemon.js';
+import type { DaemonLink } from './link.js';
 import { ApiError, fromInputError, unknownReference } from './errors.js';
 
 export interface RouteContext {
   config: Config;
   store: Store;
   clock: Clock;
-  daemon: Pick<Daemon, 'wake'>;
+  daemon: Pick<DaemonLink, 'wake'>;
 }
 
 const id = { type: 'string', minLength: 1, maxLength: 200 } as const;

@@ -23,14 +23,14 @@ import type { Config } from '../../config.js';
 import type { Clock } from '../../core/time.js';
 import { ConfigError } from '../../errors.js';
 import type { Store } from '../../store/index.js';
-import type { Daemon } from '../daemon.js';
 import type { Logger } from '../logger.js';
 import { Authenticator } from './auth.js';
 import { ApiError, errorHandler } from './errors.js';
 import { registerDeviceRoutes } from './devices.js';
 import { registerEventRoutes } from './events.js';
 import { registerHealthRoutes } from './health.js';
-import { ApiMetrics } from './metrics.js';
+import type { DaemonLink } from './link.js';
+import { RequestMetrics } from './metrics.js';
 import { registerNotificationRoutes } from './notifications.js';
 import { registerPreferenceRoutes } from './preferences.js';
 import { registerUserRoutes } from './users.js';
@@ -40,7 +40,8 @@ export interface ApiServerOptions {
   config: Config;
   store: Store;
   clock: Clock;
-  daemon: Daemon;
+  /** The daemon this server feeds: in this thread (linkDaemon) or in the main thread (thread.ts). */
+  daemon: DaemonLink;
   logger: Logger;
   /** The home: TLS file paths are relative to it. */
   home: string;
@@ -105,10 +106,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }) as unknown as FastifyInstance;
 
-  const metrics = new ApiMetrics(daemon);
-  let stopped = false;
-  const onStopped = () => (stopped = true);
-  daemon.on('stopped', onStopped);
+  const metrics = new RequestMetrics();
   const auth = new Authenticator({ store, clock, cacheMs: options.authCacheMs });
   const ctx = { config, store, clock, daemon };
 
@@ -126,7 +124,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     done();
   });
 
-  registerHealthRoutes(app, { store, metrics, running: () => !stopped });
+  registerHealthRoutes(app, {
+    store, running: () => daemon.running(),
+    metrics: async () => ({ contentType: metrics.registry.contentType, body: (await daemon.metrics()) + (await metrics.render()) }),
+  });
   registerTrackingRoutes(app, { config, store, clock });
   await app.register(async (v1) => {
     v1.addHook('onRequest', auth.hook());
@@ -141,7 +142,6 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     await app.listen({ host, port });
   } catch (err) {
     metrics.close();
-    daemon.off('stopped', onStopped);
     await app.close().catch(() => undefined);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new ConfigError(`cannot listen on ${config.server.listen}: the address is in use; stop what holds it or change server.listen`);
@@ -164,7 +164,6 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           await app.close();
         } finally {
           metrics.close();
-          daemon.off('stopped', onStopped);
         }
       })();
       return closing;
