@@ -138,7 +138,7 @@ export async function run(options: ApiBenchOptions = {}): Promise<ApiBenchResult
     const daemon = new Daemon({ home, config, store, clock: systemClock, logger: silentLogger, renderer: new Renderer(store, config) });
     await daemon.start();
     cleanups.unshift(() => daemon.stop());
-    const api = await startApiThread({ config, store, clock: systemClock, daemon, logger: silentLogger, logLevel: 'silent', home });
+    const api = await startApiThread({ config, store, daemon, logger: silentLogger, logLevel: 'silent', home });
     cleanups.unshift(() => api.close());
     const { secret, app } = await store.apps.create({ name: 'bench', ratePerSec: 1e9 });
     const auth = 'Basic ' + Buffer.from(`${app.key}:${secret}`).toString('base64');

@@ -5,7 +5,8 @@
 // 1. esbuild bundles src/entry-sea.ts (the CLI and daemon) into one CommonJS script. Each provider SDK
 //    (and a few large packages only some commands need) is bundled separately into a chunk, carried as
 //    a SEA asset and compiled on first use (src/sea.ts), so `notify --help` does not parse them.
-// 2. Assets: the chunks, better-sqlite3's native addon and the SQL migrations, plus manifest.json with
+// 2. Assets: the chunks, the worker threads' script (src/entry-worker.ts, bundled like the main script),
+//    better-sqlite3's native addon and the SQL migrations, plus manifest.json with
 //    each one's SHA-256 (the addon is extracted to a private cache and verified against it).
 // 3. `node --experimental-sea-config` writes the preparation blob; a copy of this very node binary gets
 //    it injected with postject under the NODE_SEA_FUSE sentinel.
@@ -180,11 +181,15 @@ const createRequirePlugin = {
   },
 };
 
-async function buildMain(info) {
-  const outfile = join(SEA_DIR, 'notify.cjs');
+/**
+ * The main script (src/entry-sea.ts), or with `worker` the worker threads' script (src/entry-worker.ts:
+ * the API thread and the WAL checkpointer), carried as the asset worker.js and run from memory.
+ */
+async function buildMain(info, worker = false) {
+  const outfile = join(worker ? ASSETS : SEA_DIR, worker ? 'worker.js' : 'notify.cjs');
   const result = await esbuild.build({
     ...COMMON,
-    entryPoints: [join(ROOT, 'src/entry-sea.ts')],
+    entryPoints: [join(ROOT, worker ? 'src/entry-worker.ts' : 'src/entry-sea.ts')],
     outfile,
     plugins: [chunkPlugin, createRequirePlugin],
     define: {
@@ -196,20 +201,22 @@ async function buildMain(info) {
     minifyWhitespace: true,
     minifySyntax: true,
   });
-  checkWarnings(result, 'main bundle');
+  const what = worker ? 'worker bundle' : 'main bundle';
+  checkWarnings(result, what);
   // What makes the bundle big: esbuild's metafile, for its bundle analyzer.
-  writeFileSync(join(SEA_DIR, 'meta.json'), JSON.stringify(result.metafile));
-  checkExternals(result.metafile, 'main bundle');
+  if (!worker) writeFileSync(join(SEA_DIR, 'meta.json'), JSON.stringify(result.metafile));
+  checkExternals(result.metafile, what);
   return outfile;
 }
 
-function copyAssets(info, chunkFiles) {
+function copyAssets(info, chunkFiles, workerFile) {
   const assets = {};
   const add = (key, file) => {
     const data = readFileSync(file);
     assets[key] = { file, sha256: sha256(data), size: data.length };
   };
   for (const file of chunkFiles) add(`chunks/${file.split('/').at(-1)}`, file);
+  add('worker.js', workerFile);
 
   const addon = join(dirname(require.resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
   // The addon must load in this node (the one copied into the executable): same ABI.
@@ -251,8 +258,8 @@ async function packageExecutable() {
   mkdirSync(join(ASSETS, 'chunks'), { recursive: true });
 
   const chunkFiles = await Promise.all(Object.entries(CHUNKS).map(([name, specs]) => buildChunk(name, specs)));
-  const main = await buildMain(info);
-  const assets = copyAssets(info, chunkFiles);
+  const [main, workerFile] = await Promise.all([buildMain(info), buildMain(info, true)]);
+  const assets = copyAssets(info, chunkFiles, workerFile);
   log(`bundled ${(readFileSync(main).length / 1e6).toFixed(1)} MB main script, ${chunkFiles.length} chunks (${info.version}, ${info.commit})`);
 
   const blobFile = join(SEA_DIR, 'sea-prep.blob');

@@ -205,6 +205,19 @@ export function loadChunk(name: string): Record<string, unknown> {
 }
 
 /**
+ * The source of a worker thread's bundle (asset `key`, checked against the manifest), to start with
+ * `new Worker(code, { eval: true })`: the executable has no files to start one from. Wrapped so the
+ * bundle's `__dirname` and `__filename` are this bundle's, as a plain `node notify.cjs` needs for its
+ * assets directory.
+ */
+export function workerCode(key: string): string {
+  const entry = manifest().assets[key];
+  const data = readAsset(key);
+  if (!entry || sha256(data) !== entry.sha256) throw new Error(`asset ${key} in this build is missing or corrupt (SHA-256 differs from its manifest)`);
+  return `(function (__filename, __dirname) {\n${data.toString('utf8')}\n})(${JSON.stringify(__filename)}, ${JSON.stringify(__dirname)});`;
+}
+
+/**
  * How to start this CLI again in a child process, as [command, ...args] before the CLI's own arguments:
  * the executable alone, `node notify.cjs`, or undefined outside the bundle (bin/notify.js is used).
  */

@@ -184,10 +184,22 @@ test('send, then the daemon in the foreground delivers through the log provider 
   const daemon = await startDaemon(t, exe, sb, home);
   const logged = (p: string) => (existsSync(join(home, 'log', `${p}.jsonl`)) ? readFileSync(join(home, 'log', `${p}.jsonl`), 'utf8') : '');
   await waitFor(() => logged('email').includes('A-1') && logged('sms').includes('+14155552671'), 'the email and the SMS in the log provider files');
+
+  // The API on its thread, started from the executable's own worker bundle: a service posts a send.
+  const { api } = JSON.parse(await ok(exe, sb, ['--home', home, 'daemon', 'status', '--json'])) as { api: string };
+  const app = JSON.parse(await ok(exe, sb, ['--home', home, 'apps', 'create', 'shop', '--json'])) as { key: string; secret: string };
+  const posted = await fetch(`${api}/v1/notifications`, {
+    method: 'POST',
+    headers: { authorization: 'Basic ' + Buffer.from(`${app.key}:${app.secret}`).toString('base64'), 'content-type': 'application/json' },
+    body: JSON.stringify({ event_id: 'order-A-2', template: 'note', user_id: 'ada', channels: ['email'], data: { order: 'A-2' } }),
+  });
+  assert.equal(posted.status, 202, await posted.text());
+  await waitFor(() => logged('email').includes('A-2'), 'the API send in the log provider file');
   daemon.child.kill('SIGTERM');
   assert.equal(await daemon.exited, 0);
   assert.match(daemon.output(), /draining in-flight sends/);
   assert.match(daemon.output(), /daemon stopped/);
+  assert.doesNotMatch(daemon.output(), /checkpoint thread is gone|API thread failed/, 'both worker threads ran from the executable');
 });
 
 test('daemon start --detach starts the executable itself; daemon stop stops it', async () => {

@@ -93,7 +93,9 @@ export class Daemon extends EventEmitter {
   async start(): Promise<void> {
     const { config, home, logger } = this.options;
     this.startedAt = this.options.clock.now();
-    this.checkpointer = new Checkpointer(this.options.store.db, this.options.store.path);
+    this.checkpointer = new Checkpointer(this.options.store.db, this.options.store.path, {
+      onFallBack: (reason) => logger.warn({ reason }, 'WAL checkpoints run in the daemon\'s commits again: the checkpoint thread is gone'),
+    });
     for (const provider of PROVIDERS) {
       const adapter = await createAdapter(provider, config, { home, warn: (m) => logger.warn({ provider }, m) });
       this.adapters.set(provider, adapter);

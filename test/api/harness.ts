@@ -70,7 +70,7 @@ export async function startApi(t: T, options: ApiEnvOptions = {}): Promise<ApiEn
     cleanups.push(() => link.close());
     api = await startApiServer({ config, store, clock, daemon: link, logger: silentLogger, home, authCacheMs: options.authCacheMs });
   } else {
-    api = await startApiThread({ config, store, clock, daemon, logger: silentLogger, logLevel: 'silent', home, authCacheMs: options.authCacheMs });
+    api = await startApiThread({ config, store, daemon, logger: silentLogger, logLevel: 'silent', home, authCacheMs: options.authCacheMs });
   }
   cleanups.push(() => api.close());
   return {

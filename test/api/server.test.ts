@@ -30,7 +30,7 @@ test('with server.tlsCert and server.tlsKey the API speaks HTTPS', async (t) => 
 
 test('half a TLS pair, an unreadable file or a busy address is a ConfigError naming the fix', async (t) => {
   const env = await startApi(t);
-  const base = { store: env.store, clock: { now: () => Date.now() }, daemon: env.daemon, logger: silentLogger, logLevel: 'silent', home: env.home };
+  const base = { store: env.store, daemon: env.daemon, logger: silentLogger, logLevel: 'silent', home: env.home };
   const server = (patch: Record<string, unknown>) => ({ ...env.config, server: { ...env.config.server, ...patch } });
   const configError = (re: RegExp) => (err: Error) => err instanceof ConfigError && re.test(err.message);
   await assert.rejects(startApiThread({ ...base, config: server({ tlsCert: 'cert.pem' }) }), configError(/server.tlsCert and server.tlsKey go together/));
@@ -42,7 +42,7 @@ test('half a TLS pair, an unreadable file or a busy address is a ConfigError nam
 
 test('close stops the server, is safe to call twice, and /healthz turns 503 once the daemon stopped', async (t) => {
   const env = await startApi(t);
-  const second = await startApiThread({ config: env.config, store: env.store, clock: { now: () => Date.now() }, daemon: env.daemon, logger: silentLogger, logLevel: 'silent', home: env.home });
+  const second = await startApiThread({ config: env.config, store: env.store, daemon: env.daemon, logger: silentLogger, logLevel: 'silent', home: env.home });
   assert.equal((await call(second.url, 'GET', '/healthz')).status, 200);
   await second.close();
   await second.close();

@@ -12,7 +12,8 @@ test('the checkpointer moves WAL pages into the database on its own thread, and 
   const path = join(tempDir(t), 'notify.db');
   const store = await openStore(path, new ManualClock(1_000));
   t.after(() => void store.close());
-  const checkpointer = new Checkpointer(store.db, path, 20);
+  const fellBack: string[] = [];
+  const checkpointer = new Checkpointer(store.db, path, { intervalMs: 20, onFallBack: (reason) => fellBack.push(reason) });
   t.after(() => checkpointer.close());
   await until(() => checkpointer.active, 'the worker online');
   assert.equal(store.db.pragma('wal_autocheckpoint', { simple: true }), 0, 'commits no longer checkpoint on this thread');
@@ -26,4 +27,21 @@ test('the checkpointer moves WAL pages into the database on its own thread, and 
   await checkpointer.close();
   assert.equal(checkpointer.active, false);
   assert.equal(store.db.pragma('wal_autocheckpoint', { simple: true }), 1000, 'SQLite checkpoints by itself again');
+  assert.deepEqual(fellBack, [], 'closing is not a failure');
+});
+
+test('a checkpoint thread that fails hands checkpoints back to the connection and says why', async (t) => {
+  const path = join(tempDir(t), 'notify.db');
+  const store = await openStore(path, new ManualClock(1_000));
+  t.after(() => void store.close());
+  const fellBack: string[] = [];
+  // The worker cannot open this database: its thread fails at start.
+  const checkpointer = new Checkpointer(store.db, join(tempDir(t), 'missing', 'notify.db'), { onFallBack: (reason) => fellBack.push(reason) });
+  t.after(() => checkpointer.close());
+  await until(() => fellBack.length > 0, 'the fall-back');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(fellBack.length, 1, 'said once');
+  assert.match(fellBack[0]!, /cannot open|unable to open|exited/);
+  assert.equal(checkpointer.active, false);
+  assert.equal(store.db.pragma('wal_autocheckpoint', { simple: true }), 1000);
 });

@@ -105,7 +105,7 @@ export async function run(options: StartOptions, deps: Deps, signal: AbortSignal
   try {
     await daemon.start();
     api = await startApiThread({
-      config, store, clock: deps.clock, daemon, logger, home, logLevel: options.logLevel,
+      config, store, daemon, logger, home, logLevel: options.logLevel,
       onFailure: () => {
         process.exitCode = 1;
         failed.abort('API thread failed');

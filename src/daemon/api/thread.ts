@@ -10,15 +10,14 @@
  * the daemon still runs from a shared flag (no message to wait for). The worker logs through its own
  * logger to the same stdout.
  *
- * In the bundled executable there are no module files to start a worker from: the server runs on the
- * daemon's thread, as it does in tests that start it with startApiServer and linkDaemon.
+ * In the bundled executable the worker runs the `worker.js` asset from memory (src/entry-worker.ts).
+ * Tests that need their own clock start the server on their thread with startApiServer and linkDaemon.
  */
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../../config.js';
 import type { Channel } from '../../core/types.js';
-import type { Clock } from '../../core/time.js';
 import { ConfigError } from '../../errors.js';
-import { isBundle } from '../../sea.js';
+import { isBundle, workerCode } from '../../sea.js';
 import type { Store } from '../../store/index.js';
 import type { Daemon } from '../daemon.js';
 import type { Logger } from '../logger.js';
@@ -31,7 +30,6 @@ export interface ApiThreadOptions {
   home: string;
   /** The daemon's store: the worker opens its own connection to the same database. */
   store: Store;
-  clock: Clock;
   daemon: Daemon;
   logger: Logger;
   /** The API thread's log level. Default info. */
@@ -68,14 +66,6 @@ const CLOSE_TIMEOUT_MS = 10_000;
 export async function startApiThread(options: ApiThreadOptions): Promise<ApiServer> {
   const { daemon, logger } = options;
   const link = linkDaemon(daemon);
-  if (isBundle()) {
-    const { startApiServer } = await import('./server.js');
-    const api = await startApiServer({ ...options, daemon: link }).catch((err: unknown) => {
-      link.close();
-      throw err;
-    });
-    return { url: api.url, close: () => api.close().finally(() => link.close()) };
-  }
 
   const stopped = new SharedArrayBuffer(4);
   const flag = new Int32Array(stopped);
@@ -85,7 +75,9 @@ export async function startApiThread(options: ApiThreadOptions): Promise<ApiServ
     config: options.config, home: options.home, storePath: options.store.path, logLevel: options.logLevel ?? 'info',
     authCacheMs: options.authCacheMs, stopped,
   };
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: data });
+  const worker = isBundle()
+    ? new Worker(workerCode('worker.js'), { eval: true, workerData: { ...data, kind: 'api' } })
+    : new Worker(new URL('./worker.js', import.meta.url), { workerData: data });
   let listening = false;
   let closing: Promise<void> | undefined;
   const send = (message: ToApiThread) => worker.postMessage(message);

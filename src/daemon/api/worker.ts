@@ -1,4 +1,7 @@
-/** The API thread (see thread.ts): its own store connection and logger, and the server. */
+/**
+ * The API thread (see thread.ts): its own store connection and logger, and the server. Started from this
+ * file (npm install) or, in the bundled executable, from the `worker.js` asset (src/entry-worker.ts).
+ */
 import { parentPort, workerData } from 'node:worker_threads';
 import { systemClock } from '../../core/time.js';
 import type { Channel } from '../../core/types.js';
@@ -58,16 +61,19 @@ port.on('message', (m: ToApiThread) => {
   }
 });
 
-try {
-  store = await openStore(data.storePath, systemClock);
-  // The daemon's connection checkpoints the WAL (or its checkpointer does): every send committed here
-  // is followed by the daemon's own commits of its claim and result.
-  store.db.pragma('wal_autocheckpoint = 0');
-  const logger = createLogger({ level: data.logLevel });
-  api = await startApiServer({ config: data.config, store, clock: systemClock, daemon: link, logger, home: data.home, authCacheMs: data.authCacheMs });
-  send({ type: 'listening', url: api.url });
-} catch (err) {
-  await store?.close();
-  send({ type: 'failed', message: (err as Error).message, config: err instanceof ConfigError });
-  port.close();
-}
+// Not a top-level await: the bundled executable runs this file as a CommonJS script (src/entry-worker.ts).
+void (async () => {
+  try {
+    store = await openStore(data.storePath, systemClock);
+    // The daemon's connection checkpoints the WAL (or its checkpointer does): every send committed here
+    // is followed by the daemon's own commits of its claim and result.
+    store.db.pragma('wal_autocheckpoint = 0');
+    const logger = createLogger({ level: data.logLevel });
+    api = await startApiServer({ config: data.config, store, clock: systemClock, daemon: link, logger, home: data.home, authCacheMs: data.authCacheMs });
+    send({ type: 'listening', url: api.url });
+  } catch (err) {
+    await store?.close();
+    send({ type: 'failed', message: (err as Error).message, config: err instanceof ConfigError });
+    port.close();
+  }
+})();
