@@ -57,6 +57,13 @@ const postBody = {
   },
 } as const;
 
+/** The answer's shape: fastify serializes it with a compiled serializer, not JSON.stringify. */
+const postReply = {
+  type: 'object',
+  required: ['id', 'status', 'deduplicated'],
+  properties: { id: { type: 'string' }, status: { type: 'string' }, deduplicated: { type: 'boolean' }, send_at: { type: 'string' } },
+} as const;
+
 interface PostBody {
   event_id: string;
   template: string;
@@ -85,7 +92,7 @@ function referenceField(err: NotFoundError, body: PostBody): string {
 export function registerNotificationRoutes(app: FastifyInstance, ctx: RouteContext): void {
   // Loaded now, not inside a group commit: a first import reads files, and a group must not wait on I/O.
   app.addHook('onReady', async () => void (await import('../../core/schedule.js')));
-  app.post<{ Body: PostBody }>('/notifications', { schema: { body: postBody }, config: { scope: 'send' } }, async (request, reply) => {
+  app.post<{ Body: PostBody }>('/notifications', { schema: { body: postBody, response: { 200: postReply, 202: postReply } }, config: { scope: 'send' } }, async (request, reply) => {
     const body = request.body;
     const given = TARGETS.filter((k) => body[k] !== undefined);
     if (given.length !== 1) {

@@ -117,10 +117,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const e = new ApiError(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}: see the API routes in the daemon documentation`);
     void reply.code(404).send(e.body());
   });
+  // The request log is debug level: off by default, and then not even built.
+  const debug = logger.isLevelEnabled('debug');
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? '(unmatched)';
     metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
-    logger.debug({ method: request.method, route, status: reply.statusCode, app: request.apiApp?.name, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'api request');
+    if (debug) logger.debug({ method: request.method, route, status: reply.statusCode, app: request.apiApp?.name, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'api request');
     done();
   });
 

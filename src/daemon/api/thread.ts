@@ -91,11 +91,15 @@ export async function startApiThread(options: ApiThreadOptions): Promise<ApiServ
     daemon.off('stopped', onStopped);
     link.close();
   };
-  worker.on('error', (err) => {
-    if (!listening || closing) return;
+  let failed = false;
+  const fail = (err: Error) => {
+    if (!listening || closing || failed) return;
+    failed = true;
     logger.error({ err: err.message }, 'the API thread failed');
     options.onFailure?.(err);
-  });
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`the API thread exited (code ${code})`)));
 
   let url: string;
   try {
