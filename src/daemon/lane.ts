@@ -13,7 +13,7 @@ export interface LaneOptions {
   concurrency: number;
   /** Sends per second at most; undefined = unlimited. */
   rateLimit?: number;
-  /** Claimed rows held at most (queued + in flight). Default max(2 × concurrency, 200). */
+  /** Claimed rows held at most (queued + in flight). Default max(3 × concurrency, 300). */
   window?: number;
 }
 
@@ -71,8 +71,10 @@ export class Lane {
       concurrency: options.concurrency,
       ...(options.rateLimit ? { intervalCap: Math.max(1, Math.round(options.rateLimit)), interval: 1000, carryoverIntervalCount: true } : {}),
     });
-    this.window = options.window ?? Math.max(2 * options.concurrency, 200);
-    this.lowWater = Math.floor(this.window / 2);
+    this.window = options.window ?? Math.max(3 * options.concurrency, 300);
+    // Refill at two thirds: a claim lands while a third of the window still waits, so the provider's
+    // connections never idle for the claim's round trip (at one half, the queue was empty by then).
+    this.lowWater = Math.floor((this.window * 2) / 3);
     this.queue.on('next', () => {
       if (this.load <= this.lowWater) this.onLow?.();
     });

@@ -6,8 +6,8 @@ import { statSync } from 'node:fs';
 import { json, notify } from '../helpers.js';
 import { BIN, configure, loggedIds, openHomeStore, seededHome, startDaemon, statusCounts, waitFor } from './harness.js';
 
-/** The log lane's window (2 × its concurrency of 1000) plus results not yet written (at most 1000). */
-const HELD_AT_MOST = 3000;
+/** The log lane's window (3 × its concurrency of 1000) plus results not yet written (at most 1000). */
+const HELD_AT_MOST = 4000;
 
 async function sendAll(home: string, users = 'all') {
   const r = await notify(home, ['send', '--template', 'note', '--segment', users, '--channel', 'email', '--data', 'text=hi', '--json']);
