@@ -58,9 +58,17 @@ export class DaemonMetrics {
         }
       },
     });
+    // Per delivery: the series of each (channel, provider) are looked up once, not hashed per call.
+    const sent = new Map<string, { count: { inc(): void }; latency: { observe(v: number): void } }>();
     this.on('delivered', (e: DeliveredEvent) => {
-      this.deliveries.inc({ channel: e.channel, provider: e.provider, outcome: 'sent' });
-      this.latency.observe({ channel: e.channel, provider: e.provider }, Math.max(0, e.at - e.createdAt) / 1000);
+      const key = `${e.channel} ${e.provider}`;
+      let s = sent.get(key);
+      if (!s) {
+        s = { count: this.deliveries.labels(e.channel, e.provider, 'sent'), latency: this.latency.labels(e.channel, e.provider) };
+        sent.set(key, s);
+      }
+      s.count.inc();
+      s.latency.observe(Math.max(0, e.at - e.createdAt) / 1000);
     });
     this.on('retry', (e: RetryEvent) => {
       this.deliveries.inc({ channel: e.channel, provider: e.provider, outcome: 'retry' });
@@ -102,9 +110,19 @@ export class RequestMetrics {
     this.requestSeconds = new Histogram({ name: 'notify_api_request_duration_seconds', help: 'API request handling time', labelNames: ['method', 'route'], buckets: API_BUCKETS, registers });
   }
 
+  /** The series of each (method, route, status) seen: prom-client hashes a label set on every call otherwise. */
+  private series = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
+
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    this.requests.inc({ method, route, status: String(status) });
-    this.requestSeconds.observe({ method, route }, seconds);
+    const key = `${method} ${status} ${route}`;
+    let s = this.series.get(key);
+    if (!s) {
+      s = { count: this.requests.labels(method, route, String(status)), time: this.requestSeconds.labels(method, route) };
+      // Routes are fastify's patterns (or "(unmatched)"), so the set is small; bound it all the same.
+      if (this.series.size < 1000) this.series.set(key, s);
+    }
+    s.count.inc();
+    s.time.observe(seconds);
   }
 
   /** Prometheus text. */
@@ -113,6 +131,7 @@ export class RequestMetrics {
   }
 
   close(): void {
+    this.series.clear();
     this.registry.clear();
   }
 }
