@@ -45,6 +45,8 @@ export class Checkpointer {
     }
     this.worker.unref();
     this.worker.once('online', () => {
+      // Closed or failed before the thread came up (its 'online' can arrive after a quick close).
+      if (this.closing || this.failed || !this.db.open) return;
       this.online = true;
       this.db.pragma('wal_autocheckpoint = 0');
     });

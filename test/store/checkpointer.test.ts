@@ -45,3 +45,20 @@ test('a checkpoint thread that fails hands checkpoints back to the connection an
   assert.equal(checkpointer.active, false);
   assert.equal(store.db.pragma('wal_autocheckpoint', { simple: true }), 1000);
 });
+
+test('closed before it heard its thread come up, the checkpointer leaves the connection alone', async (t) => {
+  const path = join(tempDir(t), 'notify.db');
+  const store = await openStore(path, new ManualClock(1_000));
+  t.after(() => void store.close());
+  const checkpointer = new Checkpointer(store.db, path);
+  // Keep this thread busy while the worker starts: its 'online' waits in the queue behind close().
+  const until = Date.now() + 1500;
+  while (Date.now() < until) {
+    // spin
+  }
+  const closed = checkpointer.close();
+  await closed;
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(checkpointer.active, false);
+  assert.equal(store.db.pragma('wal_autocheckpoint', { simple: true }), 1000, 'a late online does not turn checkpoints off');
+});
