@@ -97,7 +97,7 @@ async function planFor(n: { category: string; channels: Channel[]; segment?: str
  * due inside the recipient's window waits for its end). Computed once per distinct (timezone,
  * quiet-hours override) of the audience, so fan-out stays set-based.
  */
-async function applyTiming(n: NotificationRow, plan: FanoutPlan, store: Store, config: Config, now: number): Promise<number> {
+async function applyTiming(n: Pick<NotificationRow, 'id' | 'audience' | 'category' | 'sendAt' | 'timing'>, plan: FanoutPlan, store: Store, config: Config, now: number): Promise<number> {
   const nextAt = Math.max(now, n.sendAt ?? now);
   const marketing = !(config.categories[n.category]?.transactional ?? true);
   if (!n.timing?.localTime && !marketing) return nextAt;
@@ -177,11 +177,10 @@ export async function submit(req: SubmitRequest, store: Store, config: Config, c
   if (!scheduled && req.users && req.users.length <= FANOUT_BATCH) {
     // A few users, now: one transaction records the notification and writes its deliveries.
     const users = [...new Set(req.users)];
-    const probe = { ...input, eventId: input.eventId ?? null, appId: input.appId ?? null, sendAt: input.sendAt ?? null, timing: input.timing ?? null,
-      id: '(new)', audience: { users: users.length }, isCampaign: false, status: 'fanning' as const, counts: {}, createdAt: 0, updatedAt: 0 };
     const plan = { ...r.plan, users };
-    const nextAt = await applyTiming(probe, plan, store, config, clock.now());
-    const sent = await store.notifications.createAndFanOut({ ...input, audience: { users }, status: 'fanning' }, plan, nextAt);
+    const due = { id: '(new)', audience: { users: users.length }, category: input.category, sendAt: input.sendAt ?? null, timing: input.timing ?? null };
+    const nextAt = await applyTiming(due, plan, store, config, clock.now());
+    const sent = await store.notifications.createAndFanOut({ ...input, audience: { users } }, plan, nextAt);
     if (!sent.deduplicated) onProgress?.(users.length);
     return sent;
   }

@@ -207,7 +207,7 @@ export class NotificationStore {
     return rows.map(toNotification);
   }
 
-  private audienceFilter(n: NotificationRow, plan: FanoutPlan): SqlFilter {
+  private audienceFilter(n: Pick<NotificationRow, 'id' | 'audience'>, plan: FanoutPlan): SqlFilter {
     if ('segment' in n.audience) return plan.segment ?? { sql: '1', params: [] };
     if (plan.users) return { sql: 'u.id IN (SELECT value FROM json_each(?))', params: [JSON.stringify(plan.users)] };
     return { sql: 'u.id IN (SELECT user_id FROM notification_recipients WHERE notification_id = ?)', params: [n.id] };
@@ -376,7 +376,7 @@ export class NotificationStore {
    * all where create() and fanOut() take a dozen. No recipients rows: there is no later fan-out pass
    * to resume. Dedup by event id as in create(). For lists up to one fan-out batch.
    */
-  async createAndFanOut(input: NotificationInput & { audience: { users: string[] } }, plan: FanoutPlan, nextAt: number): Promise<{ notification: NotificationRow; deduplicated: boolean }> {
+  async createAndFanOut(input: Omit<NotificationInput, 'audience' | 'status' | 'owner'> & { audience: { users: string[] } }, plan: FanoutPlan, nextAt: number): Promise<{ notification: NotificationRow; deduplicated: boolean }> {
     const now = this.clock.now();
     const users = input.audience.users;
     const n: NotificationRow = {
@@ -437,7 +437,7 @@ export class NotificationStore {
   }
 
   /** Distinct `<timezone>|<quiet_hours>` keys of the audience, for per-recipient timing. */
-  async audienceZones(n: NotificationRow, plan: FanoutPlan, defaultTimezone: string): Promise<{ timezone: string; quiet: string }[]> {
+  async audienceZones(n: Pick<NotificationRow, 'id' | 'audience'>, plan: FanoutPlan, defaultTimezone: string): Promise<{ timezone: string; quiet: string }[]> {
     const audience = this.audienceFilter(n, plan);
     return this.db.prepare(`SELECT DISTINCT coalesce(u.timezone, ?) AS timezone, coalesce(json_extract(u.attributes, '$.quiet_hours'), '') AS quiet
       FROM users u WHERE ${audience.sql}`).all(defaultTimezone, ...audience.params) as { timezone: string; quiet: string }[];
