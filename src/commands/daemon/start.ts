@@ -94,6 +94,8 @@ export async function run(options: StartOptions, deps: Deps, signal: AbortSignal
     import('../../daemon/daemon.js'), import('../../daemon/render.js'), import('../../daemon/status-server.js'), import('../../daemon/logger.js'),
   ]);
   const logger = createLogger({ level: options.logLevel });
+  // Before the API and checkpoint threads start: their heaps take the flag too.
+  (await import('../../daemon/heap.js')).tuneHeap();
   const daemon = new Daemon({ home, config, store, clock: deps.clock, logger, renderer: new Renderer(store, config) });
   const status = new StatusServer(home, daemon);
   const onLog = PROVIDERS.filter((p) => config.channels[p].provider === 'log');
