@@ -471,15 +471,15 @@ export class NotificationStore {
     }
     this.db.transaction(() => {
       if (action === 'cancel') {
-        this.db.prepare(`UPDATE deliveries SET status = 'canceled', updated_at = ? WHERE notification_id = ? AND status IN ('queued', 'scheduled', 'failed', 'paused')`).run(now, id);
+        this.db.prepare(`UPDATE deliveries SET status = 'canceled', updated_at = ? WHERE notification_id = ? AND status <> 'sending' AND status IN ('queued', 'scheduled', 'failed', 'paused')`).run(now, id);
         this.db.prepare(`UPDATE notifications SET status = 'canceled', fanout_owner = NULL, fanout_until = NULL, updated_at = ? WHERE id = ?`).run(now, id);
       } else if (action === 'pause') {
-        this.db.prepare(`UPDATE deliveries SET status = 'paused', updated_at = ? WHERE notification_id = ? AND status IN ('queued', 'scheduled', 'failed')`).run(now, id);
+        this.db.prepare(`UPDATE deliveries SET status = 'paused', updated_at = ? WHERE notification_id = ? AND status <> 'sending' AND status IN ('queued', 'scheduled', 'failed')`).run(now, id);
         // Remember what to return to: a scheduled notification stays due at send_at; others resume fanning or active.
         const resumeTo = n.status === 'scheduled' ? 'scheduled' : n.status === 'fanning' ? 'fanning' : 'active';
         this.db.prepare(`UPDATE notifications SET status = 'paused', counts = json_set(counts, '$.resumeTo', ?), fanout_owner = NULL, fanout_until = NULL, updated_at = ? WHERE id = ?`).run(resumeTo, now, id);
       } else {
-        this.db.prepare(`UPDATE deliveries SET status = CASE WHEN next_at > ? THEN 'scheduled' ELSE 'queued' END, updated_at = ? WHERE notification_id = ? AND status = 'paused'`).run(now, now, id);
+        this.db.prepare(`UPDATE deliveries SET status = CASE WHEN next_at > ? THEN 'scheduled' ELSE 'queued' END, updated_at = ? WHERE notification_id = ? AND status <> 'sending' AND status = 'paused'`).run(now, now, id);
         const resumeTo = (n.counts as { resumeTo?: NotificationStatus }).resumeTo ?? 'active';
         this.db.prepare(`UPDATE notifications SET status = ?, counts = json_remove(counts, '$.resumeTo'), updated_at = ? WHERE id = ?`).run(resumeTo, now, id);
       }
@@ -489,8 +489,10 @@ export class NotificationStore {
 
   /** Deliveries of a notification by channel and status, and skips by reason. */
   deliveryCounts(id: string): Pick<NotificationCounts, 'deliveries' | 'skipped'> {
-    const rows = this.db.prepare(`SELECT channel, status, skip_reason, count(*) AS c FROM deliveries WHERE notification_id = ?
-      GROUP BY channel, status, skip_reason`).all(id) as { channel: string; status: string; skip_reason: string | null; c: number }[];
+    const rows = this.db.prepare(`SELECT channel, status, skip_reason, count(*) AS c FROM deliveries WHERE notification_id = ? AND status <> 'sending'
+      GROUP BY channel, status, skip_reason
+      UNION ALL SELECT channel, status, skip_reason, count(*) FROM deliveries WHERE status = 'sending' AND notification_id = ?
+      GROUP BY channel, status, skip_reason`).all(id, id) as { channel: string; status: string; skip_reason: string | null; c: number }[];
     const deliveries: Record<string, Record<string, number>> = {};
     const skipped: Partial<Record<SkipReason, number>> = {};
     for (const r of rows) {
@@ -503,23 +505,26 @@ export class NotificationStore {
 
   /** Deliveries not yet final (queued, sending, failed, scheduled). */
   async pending(id: string): Promise<number> {
-    return this.db.prepare(`SELECT count(*) FROM deliveries WHERE notification_id = ? AND status IN ('queued', 'sending', 'failed', 'scheduled')`).pluck().get(id) as number;
+    return this.db.prepare(`SELECT (SELECT count(*) FROM deliveries WHERE notification_id = ? AND status <> 'sending' AND status IN ('queued', 'failed', 'scheduled'))
+      + (SELECT count(*) FROM deliveries WHERE status = 'sending' AND notification_id = ?)`).pluck().get(id, id) as number;
   }
 
   /** Marks active notifications whose deliveries are all final as done. Returns how many. */
   async completeFinished(): Promise<number> {
     const now = this.clock.now();
     return this.db.prepare(`UPDATE notifications SET status = 'done', updated_at = ? WHERE status = 'active' AND NOT EXISTS (
-        SELECT 1 FROM deliveries d WHERE d.notification_id = notifications.id AND d.status IN ('queued', 'sending', 'failed', 'scheduled'))`).run(now).changes;
+        SELECT 1 FROM deliveries d WHERE d.notification_id = notifications.id AND d.status <> 'sending' AND d.status IN ('queued', 'failed', 'scheduled'))
+      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.status = 'sending' AND d.notification_id = notifications.id)`).run(now).changes;
   }
 
   /** Progress of running campaigns: deliveries to make (skips excluded) and those final; index-only counts. */
   async progress(): Promise<{ id: string; template: string; total: number; done: number; sent: number; dead: number }[]> {
     const running = this.db.prepare(`SELECT id, template FROM notifications WHERE status IN ('fanning', 'active') AND is_campaign = 1 ORDER BY created_at LIMIT 20`)
       .all() as { id: string; template: string }[];
-    const byStatus = this.db.prepare('SELECT status, count(*) AS n FROM deliveries WHERE notification_id = ? GROUP BY status');
+    const byStatus = this.db.prepare(`SELECT status, count(*) AS n FROM deliveries WHERE notification_id = ? AND status <> 'sending' GROUP BY status
+      UNION ALL SELECT 'sending', count(*) FROM deliveries WHERE status = 'sending' AND notification_id = ?`);
     return running.map(({ id, template }) => {
-      const counts = Object.fromEntries((byStatus.all(id) as { status: string; n: number }[]).map((r) => [r.status, r.n]));
+      const counts = Object.fromEntries((byStatus.all(id, id) as { status: string; n: number }[]).map((r) => [r.status, r.n]));
       const total = Object.entries(counts).filter(([s]) => s !== 'skipped' && s !== 'canceled').reduce((a, [, n]) => a + n, 0);
       return { id, template, total, done: (counts.sent ?? 0) + (counts.dead ?? 0), sent: counts.sent ?? 0, dead: counts.dead ?? 0 };
     });

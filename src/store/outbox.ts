@@ -184,7 +184,11 @@ export class OutboxStore {
     const clauses: string[] = [];
     const params: unknown[] = [];
     if (filter.userId) { clauses.push('user_id = ?'); params.push(filter.userId); }
-    if (filter.notificationId) { clauses.push('notification_id = ?'); params.push(filter.notificationId); }
+    if (filter.notificationId) {
+      // The notification index leaves out rows being sent (migration 008): those come from the lease index.
+      clauses.push(`(notification_id = ? AND status <> 'sending' OR id IN (SELECT id FROM deliveries WHERE status = 'sending' AND notification_id = ?))`);
+      params.push(filter.notificationId, filter.notificationId);
+    }
     if (filter.status) { clauses.push('status = ?'); params.push(filter.status); }
     if (filter.since !== undefined) { clauses.push('updated_at >= ?'); params.push(filter.since); }
     const rows = this.db.prepare(`SELECT * FROM deliveries ${clauses.length ? 'WHERE ' + clauses.join(' AND ') : ''}

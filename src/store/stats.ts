@@ -50,11 +50,18 @@ const EDGES = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 30_
 export class StatsStore {
   constructor(private db: Database, private clock: Clock) {}
 
-  private where(f: StatsFilter): { sql: string; params: unknown[] } {
+  /**
+   * The filter's SQL over deliveries `d`. A notification or template filter reads the notification
+   * index, which leaves out rows being sent (migration 008): the default part is every other row, and
+   * `sending` the rows being sent (found through the lease index) — only status counts need those.
+   */
+  private where(f: StatsFilter, part: 'settled' | 'sending' = 'settled'): { sql: string; params: unknown[] } {
     const c: string[] = [];
     const p: unknown[] = [];
     if (f.notificationId) { c.push('d.notification_id = ?'); p.push(f.notificationId); }
     if (f.template) { c.push('d.notification_id IN (SELECT id FROM notifications WHERE template = ?)'); p.push(f.template); }
+    if (part === 'sending') c.unshift(`d.status = 'sending'`);
+    else if (f.notificationId || f.template) c.push(`d.status <> 'sending'`);
     if (f.channel) { c.push('d.channel = ?'); p.push(f.channel); }
     if (f.category) { c.push('d.category = ?'); p.push(f.category); }
     if (f.since !== undefined) { c.push('d.created_at >= ?'); p.push(f.since); }
@@ -64,8 +71,10 @@ export class StatsStore {
 
   async compute(f: StatsFilter, by?: 'hour' | 'day'): Promise<Stats> {
     const w = this.where(f);
-    const byStatus = this.db.prepare(`SELECT status, skip_reason, count(*) AS n FROM deliveries d WHERE ${w.sql} GROUP BY status, skip_reason`)
-      .all(...w.params) as { status: string; skip_reason: string | null; n: number }[];
+    const ws = this.where(f, 'sending');
+    const byStatus = this.db.prepare(`SELECT status, skip_reason, count(*) AS n FROM deliveries d WHERE ${w.sql} GROUP BY status, skip_reason
+      ${f.notificationId || f.template ? `UNION ALL SELECT status, skip_reason, count(*) FROM deliveries d WHERE ${ws.sql} GROUP BY status, skip_reason` : ''}`)
+      .all(...w.params, ...(f.notificationId || f.template ? ws.params : [])) as { status: string; skip_reason: string | null; n: number }[];
     const count = (s: string) => byStatus.filter((r) => r.status === s).reduce((a, r) => a + r.n, 0);
     const skipped: Record<string, number> = {};
     for (const r of byStatus) if (r.status === 'skipped') skipped[r.skip_reason ?? 'unknown'] = (skipped[r.skip_reason ?? 'unknown'] ?? 0) + r.n;

@@ -68,3 +68,28 @@ test('recorded outcomes update rows, log events and apply side effects in one ba
   await store.outbox.record([{ type: 'sent', id: d2!.id, providerId: 'late', at }]);
   assert.equal(statuses(store)[1], 'failed');
 });
+
+test('rows being sent count in every per-notification reader, though the notification index leaves them out', async (t) => {
+  const { store, clock } = await storeWithDeliveries(t, [{ priority: 1 }, { priority: 1 }, { priority: 1 }, { priority: 1 }]);
+  store.db.prepare(`UPDATE notifications SET is_campaign = 1`).run();
+  const [d1, , d3] = await store.outbox.claim('email', 'x', 3, 60_000);
+  await store.outbox.record([{ type: 'sent', id: d1!.id, providerId: 'p-1', at: clock.now() }]);
+  await store.outbox.record([{ type: 'dead', id: d3!.id, error: 'permanent: 550', at: clock.now() }]);
+  // Now: 1 sent, 1 dead, 1 sending (d2), 1 queued.
+  assert.deepEqual(store.notifications.deliveryCounts('n1').deliveries, { email: { sent: 1, dead: 1, sending: 1, queued: 1 } });
+  assert.equal(await store.notifications.pending('n1'), 2);
+  assert.deepEqual((await store.notifications.progress()).map(({ total, done, sent }) => ({ total, done, sent })), [{ total: 4, done: 2, sent: 1 }]);
+  const stats = await store.stats.compute({ notificationId: 'n1' });
+  assert.deepEqual([stats.deliveries, stats.sending, stats.queued, stats.sent, stats.dead], [4, 1, 1, 1, 1]);
+  assert.deepEqual((await store.outbox.list({ notificationId: 'n1' })).map((d) => d.status), ['queued', 'dead', 'sending', 'sent']);
+  assert.equal(await store.notifications.completeFinished(), 0, 'a row being sent keeps its notification active');
+
+  // The index the readers rely on is the partial one, and they use it.
+  const plan = (sql: string) => (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('n1') as { detail: string }[]).map((r) => r.detail).join('; ');
+  assert.match(plan(`SELECT status, count(*) FROM deliveries WHERE notification_id = ? AND status <> 'sending' GROUP BY status`), /deliveries_notification/);
+  await store.outbox.release([(await store.outbox.list({ notificationId: 'n1', status: 'sending' }))[0]!.id], 'x');
+  await store.outbox.record([]);
+  const [last, again] = await store.outbox.claim('email', 'y', 2, 60_000);
+  await store.outbox.record([{ type: 'sent', id: last!.id, providerId: 'p-2', at: clock.now() }, { type: 'sent', id: again!.id, providerId: 'p-3', at: clock.now() }]);
+  assert.equal(await store.notifications.completeFinished(), 1);
+});
