@@ -376,7 +376,7 @@ export class Daemon extends EventEmitter {
 
   async status(): Promise<DaemonStatus> {
     const now = this.options.clock.now();
-    this.statusReader ??= new StatusReader(this.options.store);
+    this.statusReader ??= new StatusReader(this.options.store, this.checkpointer);
     const reading = await this.statusReader.read(now);
     const depths = new Map(reading.depths.map((d) => [d.provider, d]));
     const lanes = [...this.lanes.values()].map((lane) => {

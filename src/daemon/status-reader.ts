@@ -1,39 +1,29 @@
 /**
- * The live view's database figures (queue depths, campaign progress), read off the main thread and
- * cached briefly: `status()` answers from the last reading while the next one runs.
+ * The live view's database figures (queue depths, campaign progress), cached briefly: `status()`
+ * answers from the last reading while the next one runs. They are read on the Checkpointer's thread
+ * when it runs (a large outbox never stalls the claim loop while `notify top` is open), else here.
  */
-import { Worker } from 'node:worker_threads';
 import { PROVIDERS } from '../core/types.js';
 import type { Store } from '../store/index.js';
 import type { LaneDepth } from '../store/outbox.js';
-import { isBundle } from '../sea.js';
+import type { CampaignProgress } from '../store/checkpointer.js';
 
 export interface StatusReading {
   depths: LaneDepth[];
-  campaigns: { id: string; template: string; total: number; done: number; sent: number; dead: number }[];
+  campaigns: CampaignProgress[];
   at: number;
 }
 
+/** Where counts come from off this thread; undefined from it means "read them here". */
+export interface CountsSource {
+  counts(now: number): Promise<{ depths: LaneDepth[]; campaigns: CampaignProgress[] }> | undefined;
+}
+
 export class StatusReader {
-  private worker: Worker | undefined;
   private last: StatusReading | undefined;
   private pending: Promise<StatusReading> | undefined;
 
-  constructor(private store: Store, private maxAgeMs = 1000) {
-    if (isBundle()) return;
-    try {
-      // Small limits: it holds a few counts, and its heap would otherwise grow like the daemon's.
-      this.worker = new Worker(new URL('./status-worker.js', import.meta.url), {
-        workerData: { path: store.path },
-        resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
-      });
-      this.worker.unref();
-      this.worker.on('error', () => (this.worker = undefined));
-    } catch {
-      // Where no worker can start (a bundled executable), read on this thread.
-      this.worker = undefined;
-    }
-  }
+  constructor(private store: Store, private source?: CountsSource, private maxAgeMs = 1000) {}
 
   /** The latest reading; waits for one only the first time. */
   async read(now: number): Promise<StatusReading> {
@@ -45,22 +35,19 @@ export class StatusReader {
   }
 
   private async measure(now: number): Promise<StatusReading> {
-    const worker = this.worker;
-    if (!worker) {
-      const [depths, campaigns] = await Promise.all([this.store.outbox.depths(PROVIDERS), this.store.notifications.progress()]);
-      return { depths, campaigns, at: now };
+    const off = this.source?.counts(now);
+    if (off) {
+      try {
+        return { ...(await off), at: now };
+      } catch {
+        // The thread went away mid-request: read here.
+      }
     }
-    return new Promise((resolve, reject) => {
-      worker.once('message', (m: { depths: LaneDepth[]; campaigns: StatusReading['campaigns']; error?: string }) => {
-        if (m.error) reject(new Error(m.error));
-        else resolve({ depths: m.depths, campaigns: m.campaigns, at: now });
-      });
-      worker.postMessage({ now });
-    });
+    const [depths, campaigns] = await Promise.all([this.store.outbox.depths(PROVIDERS), this.store.notifications.progress()]);
+    return { depths, campaigns, at: now };
   }
 
   async close(): Promise<void> {
     await this.pending?.catch(() => undefined);
-    await this.worker?.terminate();
   }
 }

@@ -7,10 +7,18 @@
  *
  * Where no worker can start, or the worker dies, the connection keeps or gets back SQLite's automatic
  * checkpoints.
+ *
+ * The same thread answers the live view's counts (`counts()`), so a daemon runs one background
+ * thread, not two.
  */
 import { Worker } from 'node:worker_threads';
 import type { Database } from './db.js';
+import type { LaneDepth } from './outbox.js';
 import { isBundle, workerCode } from '../sea.js';
+
+export interface StatusRequest { id: number; now: number }
+export interface CampaignProgress { id: string; template: string; total: number; done: number; sent: number; dead: number }
+export type StatusCounts = { id: number; depths: LaneDepth[]; campaigns: CampaignProgress[]; error?: undefined } | { id: number; error: string };
 
 /** SQLite's default wal_autocheckpoint, restored when the worker is gone. */
 const AUTO_PAGES = 1000;
@@ -20,6 +28,8 @@ export class Checkpointer {
   private online = false;
   private closing = false;
   private failed = false;
+  private nextId = 0;
+  private waiting = new Map<number, { resolve: (c: { depths: LaneDepth[]; campaigns: CampaignProgress[] }) => void; reject: (e: Error) => void }>();
 
   /**
    * `onFallBack` hears why checkpoints went back to this connection's commits (the worker could not
@@ -34,7 +44,8 @@ export class Checkpointer {
       options.onFallBack?.(reason);
     };
     try {
-      const options = { workerData: { kind: 'checkpoint', path, intervalMs }, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 } };
+      // Small limits: it holds a few counts, and its heap would otherwise grow like the daemon's.
+      const options = { workerData: { kind: 'checkpoint', path, intervalMs }, resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 } };
       // The bundled executable runs the workers' bundle from memory (src/entry-worker.ts).
       this.worker = isBundle()
         ? new Worker(workerCode('worker.js'), { ...options, eval: true })
@@ -50,6 +61,13 @@ export class Checkpointer {
       this.online = true;
       this.db.pragma('wal_autocheckpoint = 0');
     });
+    this.worker.on('message', (m: StatusCounts) => {
+      const waiter = this.waiting.get(m.id);
+      if (!waiter) return;
+      this.waiting.delete(m.id);
+      if (m.error !== undefined) waiter.reject(new Error(m.error));
+      else waiter.resolve({ depths: m.depths, campaigns: m.campaigns });
+    });
     this.worker.once('error', (err) => fail(err.message));
     this.worker.once('exit', (code) => fail(`the checkpoint thread exited (code ${code})`));
   }
@@ -59,7 +77,23 @@ export class Checkpointer {
     return this.online && this.worker !== undefined;
   }
 
+  /**
+   * The live view's counts, read on the thread; undefined when there is no thread to ask (the caller
+   * reads them itself).
+   */
+  counts(now: number): Promise<{ depths: LaneDepth[]; campaigns: CampaignProgress[] }> | undefined {
+    const worker = this.worker;
+    if (!worker || this.closing) return undefined;
+    const id = ++this.nextId;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      worker.postMessage({ id, now } satisfies StatusRequest);
+    });
+  }
+
   private fallBack(): void {
+    for (const w of this.waiting.values()) w.reject(new Error('the checkpoint thread is gone'));
+    this.waiting.clear();
     this.worker = undefined;
     if (this.online && this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTO_PAGES}`);
     this.online = false;
