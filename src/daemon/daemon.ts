@@ -217,8 +217,8 @@ export class Daemon extends EventEmitter {
           : new DeliveryError('permanent', 'USER_MISSING', `user ${row.userId} was removed`));
         continue;
       }
-      // Rendered when its turn comes, not now: a window of rendered messages outlives the young
-      // generation's collections and is copied into the old one (most of the heap's growth).
+      // Rendered when its turn comes, not now: the lane's window holds claimed rows, and a rendered
+      // message lives only as long as its send.
       const subscription = subscriptions.get(row.deviceId ?? -1);
       lane.add(row.id, row.priority, () => this.send(lane, adapter, row, n, user, subscription));
     }

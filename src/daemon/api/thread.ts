@@ -75,11 +75,9 @@ export async function startApiThread(options: ApiThreadOptions): Promise<ApiServ
     config: options.config, home: options.home, storePath: options.store.path, logLevel: options.logLevel ?? 'info',
     authCacheMs: options.authCacheMs, stopped,
   };
-  // A young generation of 16 MB (V8's default is 48): requests die young, and the rest is RSS.
-  const resourceLimits = { maxYoungGenerationSizeMb: 16 };
   const worker = isBundle()
-    ? new Worker(workerCode('worker.js'), { eval: true, workerData: { ...data, kind: 'api' }, resourceLimits })
-    : new Worker(new URL('./worker.js', import.meta.url), { workerData: data, resourceLimits });
+    ? new Worker(workerCode('worker.js'), { eval: true, workerData: { ...data, kind: 'api' } })
+    : new Worker(new URL('./worker.js', import.meta.url), { workerData: data });
   let listening = false;
   let closing: Promise<void> | undefined;
   const send = (message: ToApiThread) => worker.postMessage(message);

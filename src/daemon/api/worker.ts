@@ -68,8 +68,6 @@ void (async () => {
     // The daemon's connection checkpoints the WAL (or its checkpointer does): every send committed here
     // is followed by the daemon's own commits of its claim and result.
     store.db.pragma('wal_autocheckpoint = 0');
-    // It reads users by id and appends at the right edge of the indexes: a small cache holds that.
-    store.db.pragma('cache_size = -4096');
     const logger = createLogger({ level: data.logLevel });
     api = await startApiServer({ config: data.config, store, clock: systemClock, daemon: link, logger, home: data.home, authCacheMs: data.authCacheMs });
     send({ type: 'listening', url: api.url });
