@@ -248,7 +248,7 @@ export async function run(): Promise<Metrics> {
   const vapid = webpush.generateVAPIDKeys();
   const metrics: Metrics = {};
   const providers: ProviderKey[] = ['apns', 'fcm', 'webpush', 'sms', 'email'];
-  metrics.config = `lane concurrency ${providers.map((p) => `${p} ${LANE_DEFAULTS[p].concurrency}`).join(', ')}; rate limits lifted; email pool 5`;
+  metrics.config = `lane concurrency ${providers.map((p) => `${p} ${LANE_DEFAULTS[p].concurrency}`).join(', ')}; rate limits lifted; email pool = its concurrency`;
   for (const provider of providers) {
     const n = provider === 'sms' || provider === 'email' ? SLOW_N : PUSH_N;
     const emu = await emulatorFor(provider, vapid);

@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { NETWORK_ERROR_CODES, abortable } from './network.js';
 import { DeliveryError, type AdapterContext, type ChannelAdapter, type OutboundMessage, type SendResult } from './types.js';
+import { LANE_DEFAULTS } from './index.js';
 
 type EmailConfig = Config['channels']['email'];
 
@@ -117,7 +118,9 @@ export async function createSmtpAdapter(config: EmailConfig, ctx: AdapterContext
   if (!config.smtpUrl) throw new ConfigError('channels.email.smtpUrl is not set: run "notify config set channels.email.smtpUrl smtp://user:pass@smtp.example.com:587"');
   if (!config.from) throw new ConfigError('channels.email.from is not set: run "notify config set channels.email.from \'Acme <notify@acme.example>\'"');
   const from = config.from;
-  const options = transportOptions(config.smtpUrl, config.pool ?? 5);
+  // One connection per send the lane lets run at once: with fewer (nodemailer's default is 5), sends
+  // wait for a free connection, and each message costs a handful of round trips on it.
+  const options = transportOptions(config.smtpUrl, config.pool ?? config.concurrency ?? LANE_DEFAULTS.email.concurrency);
   if (options.ignoreTLS && !options.secure && options.host !== '127.0.0.1' && options.host !== 'localhost') {
     ctx.warn('channels.email.smtpUrl has ignoreTLS=true: mail to a remote server is sent without encryption');
   }

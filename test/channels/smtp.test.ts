@@ -134,6 +134,14 @@ test('the pool reuses connections across sends', async (t) => {
   assert.ok(emu.connections <= 3, `${emu.connections} connections with pool 3`);
 });
 
+test("without a pool size, the pool follows the lane's concurrency (one connection per send in flight)", async (t) => {
+  const { emu, adapter } = await setup(t, { concurrency: 8 });
+  await Promise.all(Array.from({ length: 40 }, (_, i) => adapter.send(email(`burst${i}@example.com`), {})));
+  assert.equal(emu.received.length, 40);
+  // nodemailer's own default would stop at 5.
+  assert.ok(emu.connections > 5 && emu.connections <= 8, `${emu.connections} connections with concurrency 8`);
+});
+
 test('close is safe twice and later sends fail as retryable', async (t) => {
   const { adapter } = await setup(t);
   await adapter.send(email('ada@example.com'), {});
