@@ -5,18 +5,15 @@
  */
 import { PROVIDERS } from '../core/types.js';
 import type { Store } from '../store/index.js';
-import type { LaneDepth } from '../store/outbox.js';
-import type { CampaignProgress } from '../store/checkpointer.js';
+import type { LiveCounts } from '../store/checkpointer.js';
 
-export interface StatusReading {
-  depths: LaneDepth[];
-  campaigns: CampaignProgress[];
+export interface StatusReading extends LiveCounts {
   at: number;
 }
 
 /** Where counts come from off this thread; undefined from it means "read them here". */
 export interface CountsSource {
-  counts(now: number): Promise<{ depths: LaneDepth[]; campaigns: CampaignProgress[] }> | undefined;
+  counts(now: number): Promise<LiveCounts> | undefined;
 }
 
 export class StatusReader {

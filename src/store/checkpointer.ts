@@ -14,11 +14,13 @@
 import { Worker } from 'node:worker_threads';
 import type { Database } from './db.js';
 import type { LaneDepth } from './outbox.js';
+import type { CampaignProgress } from './notifications.js';
 import { isBundle, workerCode } from '../sea.js';
 
 export interface StatusRequest { id: number; now: number }
-export interface CampaignProgress { id: string; template: string; total: number; done: number; sent: number; dead: number }
-export type StatusCounts = { id: number; depths: LaneDepth[]; campaigns: CampaignProgress[]; error?: undefined } | { id: number; error: string };
+/** The live view's database figures. */
+export interface LiveCounts { depths: LaneDepth[]; campaigns: CampaignProgress[] }
+export type StatusCounts = (LiveCounts & { id: number; error?: undefined }) | { id: number; error: string };
 
 /** SQLite's default wal_autocheckpoint, restored when the worker is gone. */
 const AUTO_PAGES = 1000;
@@ -29,7 +31,7 @@ export class Checkpointer {
   private closing = false;
   private failed = false;
   private nextId = 0;
-  private waiting = new Map<number, { resolve: (c: { depths: LaneDepth[]; campaigns: CampaignProgress[] }) => void; reject: (e: Error) => void }>();
+  private waiting = new Map<number, { resolve: (c: LiveCounts) => void; reject: (e: Error) => void }>();
 
   /**
    * `onFallBack` hears why checkpoints went back to this connection's commits (the worker could not
@@ -81,7 +83,7 @@ export class Checkpointer {
    * The live view's counts, read on the thread; undefined when there is no thread to ask (the caller
    * reads them itself).
    */
-  counts(now: number): Promise<{ depths: LaneDepth[]; campaigns: CampaignProgress[] }> | undefined {
+  counts(now: number): Promise<LiveCounts> | undefined {
     const worker = this.worker;
     if (!worker || this.closing) return undefined;
     const id = ++this.nextId;

@@ -136,6 +136,9 @@ export function newNotificationId(now = Date.now()): string {
 
 const PROVIDER_OF_PLATFORM = `CASE d.platform WHEN 'ios' THEN 'apns' WHEN 'android' THEN 'fcm' ELSE 'webpush' END`;
 
+/** A running campaign's progress, for the live view. */
+export interface CampaignProgress { id: string; template: string; total: number; done: number; sent: number; dead: number }
+
 export class NotificationStore {
   constructor(private db: Database, private clock: Clock) {}
 
@@ -518,7 +521,7 @@ export class NotificationStore {
   }
 
   /** Progress of running campaigns: deliveries to make (skips excluded) and those final; index-only counts. */
-  async progress(): Promise<{ id: string; template: string; total: number; done: number; sent: number; dead: number }[]> {
+  async progress(): Promise<CampaignProgress[]> {
     const running = this.db.prepare(`SELECT id, template FROM notifications WHERE status IN ('fanning', 'active') AND is_campaign = 1 ORDER BY created_at LIMIT 20`)
       .all() as { id: string; template: string }[];
     const byStatus = this.db.prepare(`SELECT status, count(*) AS n FROM deliveries WHERE notification_id = ? AND status <> 'sending' GROUP BY status
