@@ -116,6 +116,18 @@ test('per-recipient and data-stage answers map to delivery error kinds, then sen
   assert.deepEqual(emu.received[0]!.to, [to]);
 });
 
+test('unrecorded, the emulator counts accepted messages and still answers scripted failures', async (t) => {
+  const { emu, adapter } = await setup(t, {}, { record: false });
+  emu.fail('bob@example.com', [smtpErrors.userUnknown('bob@example.com'), smtpErrors.spam()]);
+  assert.equal((await rejection(adapter.send(email('bob@example.com'), {}))).kind, 'invalid-address');
+  assert.equal((await rejection(adapter.send(email('bob@example.com'), {}))).kind, 'permanent');
+  const sent = await Promise.all(Array.from({ length: 5 }, (_, i) => adapter.send(email(`u${i}@example.com`), {})));
+  assert.equal(emu.accepted, 5);
+  assert.equal(emu.received.length, 0);
+  assert.equal(new Set(sent.map((r) => r.providerId)).size, 5);
+  for (const r of sent) assert.match(r.providerId, /^[0-9A-F]{10}$/);
+});
+
 test('failAlways bounces one address while others are delivered', async (t) => {
   const { emu, adapter } = await setup(t);
   emu.failAlways('gone@example.com', smtpErrors.userUnknown('gone@example.com'));

@@ -119,6 +119,27 @@ test('the emulator verifies the VAPID signature against k', async (t) => {
   assert.equal(emu.received.length, 0);
 });
 
+test('unrecorded, the emulator counts pushes without decrypting them but still checks VAPID and the content header', async (t) => {
+  const emu = await startWebPushEmulator({ applicationServerKey: keys.publicKey, record: false });
+  t.after(() => emu.close());
+  const adapter = await createWebPushAdapter(configFor(), ctx);
+  t.after(() => adapter.close());
+  const sub = emu.createSubscription();
+  await adapter.send(push(sub), {});
+  await adapter.send(push(sub), {});
+  assert.equal(emu.accepted, 2);
+  assert.equal(emu.received.length, 0);
+  // A body that is not an aes128gcm record is refused, as a push service refuses it.
+  const { Authorization } = webpush.getVapidHeaders(new URL(sub.endpoint).origin, 'mailto:a@example.com', keys.publicKey, keys.privateKey, 'aes128gcm');
+  const res = await fetch(sub.endpoint, { method: 'POST', headers: { TTL: '60', 'Content-Encoding': 'aes128gcm', Authorization }, body: 'not encrypted' });
+  assert.equal(res.status, 400);
+  assert.match(await res.text(), /aes128gcm header/);
+  const other = await createWebPushAdapter(configFor({ vapidPublicKey: otherKeys.publicKey, vapidPrivateKey: otherKeys.privateKey }), ctx);
+  t.after(() => other.close());
+  assert.equal((await rejection(other.send(push(sub), {}))).kind, 'permanent');
+  assert.equal(emu.accepted, 2);
+});
+
 test("push services' scripted errors map to delivery error kinds, then sends succeed again", async (t) => {
   const { emu, adapter } = await setup(t);
   const sub = emu.createSubscription();

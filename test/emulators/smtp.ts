@@ -1,6 +1,7 @@
 /**
  * A loopback SMTP submission server (smtp-server): STARTTLS with the test CA's certificate, AUTH PLAIN/LOGIN
- * only after TLS, per-recipient answers in RCPT TO, and accepted messages parsed with mailparser.
+ * only after TLS, per-recipient answers in RCPT TO, and accepted messages parsed with mailparser (or,
+ * with `record: false`, only read to the end and counted, as a relay queues a message without parsing it).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -59,6 +60,8 @@ export interface SmtpEmulatorOptions {
   username?: string;
   /** Default: random. */
   password?: string;
+  /** Parse and keep accepted messages in `received`. Default true; benchmarks turn it off and read `accepted`. */
+  record?: boolean;
 }
 
 export interface SmtpEmulator {
@@ -69,6 +72,8 @@ export interface SmtpEmulator {
   /** smtp://user:pass@127.0.0.1:PORT (no credentials when auth is off) — set as `channels.email.smtpUrl`. */
   smtpUrl: string;
   received: ReceivedEmail[];
+  /** Messages accepted since start (or reset), recorded or not. */
+  accepted: number;
   /** TCP connections accepted (a pool shows as fewer connections than messages). */
   connections: number;
   /** AUTH attempts that failed. */
@@ -138,18 +143,31 @@ export async function startSmtpEmulator(options: SmtpEmulatorOptions = {}): Prom
       return callback();
     },
     onData(stream, session: SMTPServerSession, callback) {
-      simpleParser(stream, { skipTextToHtml: true, skipImageLinks: true }).then((parsed) => {
+      const refused = () => {
         const failure = pendingData.get(session.id);
-        if (failure) {
-          pendingData.delete(session.id);
-          return callback(smtpError(failure));
-        }
+        if (failure) pendingData.delete(session.id);
+        return failure;
+      };
+      if (options.record === false) {
+        stream.on('data', () => undefined);
+        stream.once('end', () => {
+          const failure = refused();
+          if (failure) return callback(smtpError(failure));
+          emulator.accepted++;
+          callback(null, `2.0.0 Ok: queued as ${randomBytes(5).toString('hex').toUpperCase()}`);
+        });
+        return;
+      }
+      simpleParser(stream, { skipTextToHtml: true, skipImageLinks: true }).then((parsed) => {
+        const failure = refused();
+        if (failure) return callback(smtpError(failure));
         const headers: Record<string, string> = {};
         for (const { key, line } of parsed.headerLines) {
           const value = line.replace(/\r?\n(?=[ \t])/g, '').slice(line.indexOf(':') + 1).trim();
           headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
         }
         const queueId = randomBytes(5).toString('hex').toUpperCase();
+        emulator.accepted++;
         emulator.received.push({
           queueId,
           envelope: {
@@ -189,6 +207,7 @@ export async function startSmtpEmulator(options: SmtpEmulatorOptions = {}): Prom
     password,
     smtpUrl: `smtp://${credentials}127.0.0.1:${port}`,
     received: [],
+    accepted: 0,
     connections: 0,
     authFailures: 0,
     fail(address, responses) {
@@ -201,6 +220,7 @@ export async function startSmtpEmulator(options: SmtpEmulatorOptions = {}): Prom
       script.clear();
       pendingData.clear();
       emulator.received.length = 0;
+      emulator.accepted = 0;
       emulator.connections = 0;
       emulator.authFailures = 0;
     },

@@ -73,12 +73,20 @@ export interface WebPushEmulatorOptions {
    * correctly signed key is accepted.
    */
   applicationServerKey?: string;
+  /**
+   * Decrypt and keep accepted pushes in `received`. Default true. With false, a push is checked up to its
+   * content header and counted in `accepted`, not decrypted: a real push service cannot decrypt either
+   * (only the browser holds the keys). Benchmarks turn it off.
+   */
+  record?: boolean;
 }
 
 export interface WebPushEmulator {
   /** https://127.0.0.1:PORT */
   url: string;
   received: ReceivedPush[];
+  /** Pushes accepted since start (or reset), recorded or not. */
+  accepted: number;
   requests: number;
   /** TLS connections accepted (keep-alive shows as fewer connections than requests). */
   connections: number;
@@ -166,14 +174,19 @@ function verifyVapid(header: string | undefined, origin: string): ReceivedPush['
   return { publicKey: key, aud: claims.aud, sub: claims.sub, exp: claims.exp };
 }
 
-/** Decrypts an aes128gcm body (RFC 8188) with the subscription's keys (RFC 8291). */
-function decrypt(body: Buffer, sub: Subscription): Buffer {
+/** The aes128gcm header (RFC 8188 section 2.1): salt, record size and the sender's public key. */
+function contentHeader(body: Buffer): { salt: Buffer; rs: number; senderKey: Buffer } {
   if (body.length < 21) throw new PushError(400, 110, 'Bad Request', 'body too short for an aes128gcm header');
-  const salt = body.subarray(0, 16);
   const rs = body.readUInt32BE(16);
   const idlen = body[20]!;
-  const senderKey = body.subarray(21, 21 + idlen);
-  if (rs < 18 || idlen !== 65) throw new PushError(400, 110, 'Bad Request', 'invalid aes128gcm header (rs or keyid)');
+  if (rs < 18 || idlen !== 65 || body.length <= 21 + idlen + 16) throw new PushError(400, 110, 'Bad Request', 'invalid aes128gcm header (rs or keyid)');
+  return { salt: body.subarray(0, 16), rs, senderKey: body.subarray(21, 21 + idlen) };
+}
+
+/** Decrypts an aes128gcm body (RFC 8188) with the subscription's keys (RFC 8291). */
+function decrypt(body: Buffer, sub: Subscription): Buffer {
+  const { salt, rs, senderKey } = contentHeader(body);
+  const idlen = senderKey.length;
   let ecdhSecret: Buffer;
   try {
     ecdhSecret = sub.ecdh.computeSecret(senderKey);
@@ -275,8 +288,11 @@ export async function startWebPushEmulator(options: WebPushEmulatorOptions = {})
     let text: string | null = null;
     if (size > 0) {
       if (req.headers['content-encoding'] !== 'aes128gcm') throw new PushError(400, 110, 'Bad Request', 'Content-Encoding must be aes128gcm');
-      text = decrypt(body, sub).toString('utf8');
+      if (options.record === false) contentHeader(body);
+      else text = decrypt(body, sub).toString('utf8');
     }
+    emulator.accepted++;
+    if (options.record === false) return send(res, 201, '', { Location: `${emulator.url}/m/${randomUUID()}`, TTL: ttlHeader });
     let payload: unknown;
     try {
       payload = text === null ? undefined : JSON.parse(text);
@@ -305,6 +321,7 @@ export async function startWebPushEmulator(options: WebPushEmulatorOptions = {})
   const emulator: WebPushEmulator = {
     url: `https://127.0.0.1:${port}`,
     received: [],
+    accepted: 0,
     requests: 0,
     connections: 0,
     createSubscription(subOptions = {}) {
@@ -338,6 +355,7 @@ export async function startWebPushEmulator(options: WebPushEmulatorOptions = {})
     reset() {
       script.clear();
       emulator.received.length = 0;
+      emulator.accepted = 0;
       emulator.requests = 0;
       emulator.connections = 0;
     },

@@ -95,7 +95,10 @@ export async function run(options: StartOptions, deps: Deps, signal: AbortSignal
   ]);
   const logger = createLogger({ level: options.logLevel });
   // Before the API and checkpoint threads start: their heaps take the flag too.
-  (await import('../../daemon/heap.js')).tuneHeap();
+  const heap = await import('../../daemon/heap.js');
+  heap.tuneHeap();
+  const young = new heap.YoungGenerationCap();
+  young.start();
   const daemon = new Daemon({ home, config, store, clock: deps.clock, logger, renderer: new Renderer(store, config) });
   const status = new StatusServer(home, daemon);
   const onLog = PROVIDERS.filter((p) => config.channels[p].provider === 'log');
@@ -128,6 +131,7 @@ export async function run(options: StartOptions, deps: Deps, signal: AbortSignal
     await api?.close().catch((err: Error) => logger.error({ err: err.message }, 'closing the API failed'));
     await daemon.stop();
     await status.close().catch(() => undefined);
+    young.stop();
     try {
       if (runningPid(home) === process.pid) unlinkSync(pidPath(home));
     } catch {
