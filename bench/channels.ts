@@ -12,6 +12,7 @@
  *
  *   NOTIFY_BENCH_CHANNEL_N     deliveries per provider run (default 20,000 push, 10,000 sms/email)
  *   NOTIFY_BENCH_MIXED_SCALE   mixed run size as a multiple of 1,000 (default 3: 30k push, 15k email, 3k sms)
+ *   NOTIFY_BENCH_SENDER_THREAD on|off: `daemon.senderThread` (default: the daemon's own, on with 4+ cores)
  */
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -42,6 +43,8 @@ const ENV = { ...process.env, NODE_EXTRA_CA_CERTS: CA };
 const PUSH_N = Number(process.env.NOTIFY_BENCH_CHANNEL_N ?? 20_000);
 const SLOW_N = Number(process.env.NOTIFY_BENCH_CHANNEL_N ?? 10_000);
 const MIXED_SCALE = Number(process.env.NOTIFY_BENCH_MIXED_SCALE ?? 3);
+const SENDER_THREAD = process.env.NOTIFY_BENCH_SENDER_THREAD;
+const DAEMON_CONFIG = { 'daemon.pollMs': 50, ...(SENDER_THREAD ? { 'daemon.senderThread': SENDER_THREAD === 'on' } : {}) };
 /** A run that has not finished by then is stopped and reported as such. */
 const RUN_LIMIT_MS = 120_000;
 const FLOORS: Record<ProviderKey, number> = { apns: 5000, fcm: 2000, webpush: 2000, email: 1000, sms: 1000 };
@@ -118,7 +121,7 @@ interface Seeded { home: string; counts: Record<ProviderKey, number> }
  * deliveries per provider, and that notification submitted.
  */
 async function seedHome(config: Record<string, unknown>, counts: Partial<Record<ProviderKey, number>>, subscribe: () => SubscriptionJSON | undefined): Promise<Seeded> {
-  const home = await initHome('channels', { 'daemon.pollMs': 50, ...config });
+  const home = await initHome('channels', { ...DAEMON_CONFIG, ...config });
   const store = await openHomeStore(home);
   const users = Math.max(...Object.values(counts).map((n) => n ?? 0));
   try {
@@ -247,7 +250,7 @@ export async function run(): Promise<Metrics> {
   const vapid = webpush.generateVAPIDKeys();
   const metrics: Metrics = {};
   const providers: ProviderKey[] = ['apns', 'fcm', 'webpush', 'sms', 'email'];
-  metrics.config = `lane concurrency ${providers.map((p) => `${p} ${LANE_DEFAULTS[p].concurrency}`).join(', ')}; rate limits lifted; email pool = its concurrency`;
+  metrics.config = `lane concurrency ${providers.map((p) => `${p} ${LANE_DEFAULTS[p].concurrency}`).join(', ')}; rate limits lifted; email pool = its concurrency; sender threads ${SENDER_THREAD ?? 'default'}`;
   for (const provider of providers) {
     const n = provider === 'sms' || provider === 'email' ? SLOW_N : PUSH_N;
     const emu = await emulatorFor(provider, vapid);

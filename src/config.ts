@@ -128,6 +128,13 @@ export const configSchema = z.object({
     pollMs: z.number().int().positive().default(250),
     /** Results are written back at least this often. Default 20 ms. */
     flushMs: z.number().int().positive().default(20),
+    /**
+     * Run the real providers' SDKs (TLS, encryption, MIME) on threads of their own: one for push, one for
+     * SMS and email. Default: on with 4 or more cores. On 2 cores they wait for a core: single-channel
+     * drains were faster with them, the mixed run slower (README, Performance). `log` always runs in the
+     * daemon's main thread.
+     */
+    senderThread: z.boolean().optional(),
   }).strict().default({}),
   alerts: z.object({
     /** Operators emailed about dead deliveries (through the email channel). */

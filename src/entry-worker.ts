@@ -5,5 +5,7 @@
  */
 import { workerData } from 'node:worker_threads';
 
-if ((workerData as { kind?: string }).kind === 'checkpoint') void import('./store/checkpoint-worker.js');
+const kind = (workerData as { kind?: string }).kind;
+if (kind === 'checkpoint') void import('./store/checkpoint-worker.js');
+else if (kind === 'sender') void import('./channels/sender-worker.js');
 else void import('./daemon/api/worker.js');

@@ -5,7 +5,7 @@
  * Events (for tests and the live view): `delivered`, `retry`, `dead`, `lease:reclaimed`, `idle`, `stopped`.
  */
 import { EventEmitter } from 'node:events';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import { decide } from '../core/retry.js';
@@ -15,6 +15,7 @@ import type { Store } from '../store/index.js';
 import type { ClaimedDelivery, Outcome } from '../store/outbox.js';
 import type { NotificationContent } from '../store/notifications.js';
 import { createAdapter, laneSettings } from '../channels/index.js';
+import type { SenderThread } from '../channels/sender.js';
 import { DeliveryError, type ChannelAdapter, type OutboundMessage } from '../channels/types.js';
 import { Lane, type LaneStatus } from './lane.js';
 import { Alerter } from './alerts.js';
@@ -54,10 +55,17 @@ export interface DaemonStatus {
   lanes: (LaneStatus & { due: number; retrying: number; oldestDueAgeMs: number | null })[];
   campaigns: { id: string; template: string; total: number; done: number; sent: number; dead: number; ratePerSec: number; etaSeconds: number | null }[];
   lastErrors: { at: number; provider: string; deliveryId: number; error: string }[];
+  /** The providers each sender thread runs (empty: every adapter runs in the main thread). */
+  senderThreads: ProviderKey[][];
 }
 
 /** The daemon connection's SQLite page cache, in KiB. */
 const DAEMON_CACHE_KB = 4096;
+/**
+ * Sender threads by default from this many cores: with 2, the main thread, two sender threads and the API
+ * and checkpoint threads share them, and every hop between threads waits for a core (bench/channels.ts).
+ */
+const SENDER_THREAD_MIN_CORES = 4;
 
 export class Daemon extends EventEmitter {
   readonly owner: string;
@@ -82,6 +90,7 @@ export class Daemon extends EventEmitter {
   readonly analytics: AnalyticsForwarder;
   private statusReader: StatusReader | undefined;
   private checkpointer: Checkpointer | undefined;
+  private senders: SenderThread[] = [];
   private closed = false;
 
   constructor(private options: DaemonOptions) {
@@ -102,8 +111,27 @@ export class Daemon extends EventEmitter {
     this.checkpointer = new Checkpointer(this.options.store.db, this.options.store.path, {
       onFallBack: (reason) => logger.warn({ reason }, 'WAL checkpoints run in the daemon\'s commits again: the checkpoint thread is gone'),
     });
+    // Real providers' SDKs run on sender threads unless config keeps them here; `log` always stays.
+    const real = (config.daemon.senderThread ?? availableParallelism() >= SENDER_THREAD_MIN_CORES) ? PROVIDERS.filter((p) => config.channels[p].provider !== 'log') : [];
+    if (real.length) {
+      const { SenderThread, SENDER_GROUPS } = await import('../channels/sender.js');
+      for (const group of SENDER_GROUPS) {
+        const providers = group.filter((p) => real.includes(p));
+        if (!providers.length) continue;
+        const started = await SenderThread.start(providers, config, {
+          home,
+          warn: (provider, m) => logger.warn({ provider }, m),
+          onFailure: (err) => {
+            logger.error({ err: err.message, providers }, 'a sender thread failed: its sends fail as retryable until the daemon restarts');
+            this.emit('failed', err);
+          },
+        });
+        this.senders.push(started.thread);
+        for (const [provider, adapter] of started.adapters) this.adapters.set(provider, adapter);
+      }
+    }
     for (const provider of PROVIDERS) {
-      const adapter = await createAdapter(provider, config, { home, warn: (m) => logger.warn({ provider }, m) });
+      const adapter = this.adapters.get(provider) ?? await createAdapter(provider, config, { home, warn: (m) => logger.warn({ provider }, m) });
       this.adapters.set(provider, adapter);
       const lane = new Lane({ provider, adapterName: adapter.name, ...laneSettings(config, provider) });
       lane.onDrain(() => this.kick());
@@ -362,6 +390,7 @@ export class Daemon extends EventEmitter {
       ['stop the status reader', async () => this.statusReader?.close()],
       ['stop the checkpointer', async () => this.checkpointer?.close()],
       ...[...this.adapters].map(([p, a]) => [`close ${p}`, () => a.close()] as [string, () => Promise<unknown>]),
+      ['stop the sender threads', () => Promise.all(this.senders.map((t) => t.close()))],
     ];
     for (const [name, step] of steps) {
       try {
@@ -389,7 +418,7 @@ export class Daemon extends EventEmitter {
     }));
     return {
       owner: this.owner, api: this.apiUrl, pid: process.pid, startedAt: this.startedAt, uptimeMs: now - this.startedAt, state: this.state,
-      lanes, campaigns, lastErrors: this.lastErrors.slice(0, 10),
+      lanes, campaigns, lastErrors: this.lastErrors.slice(0, 10), senderThreads: this.senders.map((t) => t.providers),
     };
   }
 }

@@ -13,6 +13,7 @@ import { validateTemplate } from '../../src/core/template.js';
 import { topicFor } from '../../src/channels/webpush.js';
 import type { Store } from '../../src/store/index.js';
 import { initHome, json, notify } from '../helpers.js';
+import { readStatus } from '../../src/daemon/client.js';
 import { configure, openHomeStore, startDaemon, statusCounts, waitFor } from '../daemon/harness.js';
 import { startApnsEmulator, type ApnsEmulator } from '../emulators/apns.js';
 import { startFcmEmulator, type FcmEmulator } from '../emulators/fcm.js';
@@ -116,12 +117,14 @@ async function send(home: string, users: string[], extra: string[] = []): Promis
 test('through the daemon, every rendered field arrives at each provider as `templates preview` shows it', async (t) => {
   const vapid = webpush.generateVAPIDKeys();
   const emus = await startEmulators(t, vapid.publicKey);
-  const home = await realHome(t, emus, vapid);
+  // Through the sender threads: the messages cross to them and back intact.
+  const home = await realHome(t, emus, vapid, { 'daemon.senderThread': true });
   const store = await openHomeStore(t, home);
   const people = await seed(store, home, emus, ['ada', 'bo']);
   const notification = await send(home, ['ada', 'bo']);
 
   const daemon = await startDaemon(t, home);
+  assert.deepEqual((await readStatus(home))?.senderThreads, [['apns', 'fcm', 'webpush'], ['sms', 'email']]);
   await waitFor(() => finalCount(store) === 10, 'ten deliveries (2 users × 5 providers) final');
   daemon.child.kill('SIGTERM');
   assert.equal(await daemon.exited, 0);
@@ -162,10 +165,11 @@ test('through the daemon, every rendered field arrives at each provider as `temp
   }
 });
 
-test('provider errors lead to retries, dead deliveries, deactivated devices, SMS opt-outs and suppressed addresses', async (t) => {
+// The SDKs on sender threads (the default with 4 or more cores) and in the daemon's main thread.
+for (const senderThread of [true, false]) test(`provider errors lead to retries, dead deliveries, deactivated devices, SMS opt-outs and suppressed addresses (sender threads ${senderThread ? 'on' : 'off'})`, async (t) => {
   const vapid = webpush.generateVAPIDKeys();
   const emus = await startEmulators(t, vapid.publicKey);
-  const home = await realHome(t, emus, vapid, { 'retry.maxAttempts': 2, 'retry.baseMs': 100 });
+  const home = await realHome(t, emus, vapid, { 'retry.maxAttempts': 2, 'retry.baseMs': 100, 'daemon.senderThread': senderThread });
   const store = await openHomeStore(t, home);
   const people = await seed(store, home, emus, ['flaky', 'down', 'gone', 'stop', 'bounce']);
   const p = (id: string) => people.get(id)!;
@@ -197,6 +201,7 @@ test('provider errors lead to retries, dead deliveries, deactivated devices, SMS
   await send(home, ['bounce'], ['--channel', 'email']);
 
   const daemon = await startDaemon(t, home);
+  assert.deepEqual((await readStatus(home))?.senderThreads, senderThread ? [['apns', 'fcm', 'webpush'], ['sms', 'email']] : []);
   await waitFor(() => finalCount(store) === 15, 'all 15 deliveries final');
   daemon.child.kill('SIGTERM');
   assert.equal(await daemon.exited, 0);

@@ -107,6 +107,11 @@ export async function run(options: StartOptions, deps: Deps, signal: AbortSignal
   // The API thread failing stops the daemon too, with exit code 1: a supervisor restarts both.
   const failed = new AbortController();
   const stop = AbortSignal.any([signal, failed.signal]);
+  // So does the sender thread failing: sends would only fail as retryable until a restart.
+  daemon.once('failed', () => {
+    process.exitCode = 1;
+    failed.abort('sender thread failed');
+  });
   try {
     await daemon.start();
     api = await startApiThread({
