@@ -2,7 +2,7 @@
  * The dispatch daemon: claims due deliveries under a lease, feeds each provider's lane, renders at
  * dispatch from the stored template version, and writes results back in batches.
  *
- * Events (for tests and the live view): `delivered`, `retry`, `dead`, `lease:reclaimed`, `idle`, `stopped`.
+ * Events (for tests and the live view): `delivered`, `retry`, `dead`, `lease:reclaimed`, `idle`, `stopped`, `failed` (a sender thread died).
  */
 import { EventEmitter } from 'node:events';
 import { availableParallelism, hostname } from 'node:os';
