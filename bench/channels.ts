@@ -1,12 +1,12 @@
 /**
  * Channel throughput: per provider, a real `notify daemon start` process drains N deliveries through the
- * real SDK against the provider's loopback emulator (started in this process, recording off where it can
- * be), beside a bare loop of the same adapter's send() with the same concurrency in another process against
+ * real SDK against the provider's loopback emulator (each in a process of its own, recording off where it
+ * can be), beside a bare loop of the same adapter's send() with the same concurrency in another process against
  * the same emulator. Then a mixed run with every lane busy at once, extrapolated to the design day
  * (10M push, 5M email, 1M SMS).
  *
- * Both the daemon and the bare loop run in child processes, so each has a core of its own and the
- * emulators (in this process) are the same load for both. Lane concurrency is the registry's default per
+ * The daemon, the bare loop and each emulator run in child processes, so the emulators are the same load
+ * for both, and in the mixed run no emulator waits behind another's event loop. Lane concurrency is the registry's default per
  * provider; rate limits are lifted (the defaults cap SMS at 100/s and email at 500/s, below the floors
  * measured here) — `config` in the metrics says what was used.
  *
@@ -15,6 +15,7 @@
  *                              100 makes the issue's ~10-minute run, with NOTIFY_BENCH_RUN_LIMIT_S=1500)
  *   NOTIFY_BENCH_SENDER_THREAD on|off: `daemon.senderThread` (default: the daemon's own, on with 4+ cores)
  */
+import { fork } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -58,8 +59,8 @@ export const targets: Record<string, Target> = {
 
 interface Emulators {
   config: Record<string, unknown>;
-  subscribe(): SubscriptionJSON | undefined;
-  accepted(): number;
+  /** New web push subscriptions (none for other providers). */
+  subscriptions(n: number): Promise<SubscriptionJSON[]>;
   close(): Promise<void>;
 }
 
@@ -69,30 +70,29 @@ async function emulatorFor(provider: ProviderKey, vapid: { publicKey: string; pr
   switch (provider) {
     case 'apns': {
       const e = await startApnsEmulator({ record: false });
-      return { config: { 'channels.apns': { provider: 'apns', keyFile: e.keyPath, keyId: e.keyId, teamId: e.teamId, topic: e.topic, endpoint: e.url, ...lane } }, subscribe: () => undefined, accepted: () => e.accepted, close: () => e.close() };
+      return { config: { 'channels.apns': { provider: 'apns', keyFile: e.keyPath, keyId: e.keyId, teamId: e.teamId, topic: e.topic, endpoint: e.url, ...lane } }, subscriptions: async () => [], close: () => e.close() };
     }
     case 'fcm': {
       const e = await startFcmEmulator({ record: false });
-      return { config: { 'channels.fcm': { provider: 'fcm', serviceAccountFile: e.serviceAccountPath, endpoint: e.url, ...lane } }, subscribe: () => undefined, accepted: () => e.accepted, close: () => e.close() };
+      return { config: { 'channels.fcm': { provider: 'fcm', serviceAccountFile: e.serviceAccountPath, endpoint: e.url, ...lane } }, subscriptions: async () => [], close: () => e.close() };
     }
     case 'webpush': {
       // Not decrypted, as by a real push service: only the browser holds the subscription's keys.
       const e = await startWebPushEmulator({ applicationServerKey: vapid.publicKey, record: false });
       return {
         config: { 'channels.webpush': { provider: 'webpush', vapidPublicKey: vapid.publicKey, vapidPrivateKey: vapid.privateKey, subject: 'mailto:bench@example.com', ...lane } },
-        subscribe: () => e.createSubscription(),
-        accepted: () => e.accepted,
+        subscriptions: async (n) => Array.from({ length: n }, () => e.createSubscription()),
         close: () => e.close(),
       };
     }
     case 'sms': {
       const e = await startTwilioEmulator();
-      let seen = 0;
+      // Its records are kept; drop them as they come so memory stays flat.
+      const drop = setInterval(() => { e.received.length = 0; }, 1000);
       return {
         config: { 'channels.sms': { provider: 'twilio', accountSid: e.accountSid, authToken: e.authToken, from: '+15005550006', endpoint: e.url, ...lane } },
-        subscribe: () => undefined,
-        accepted: () => { seen += e.received.length; e.received.length = 0; return seen; },
-        close: () => e.close(),
+        subscriptions: async () => [],
+        close: () => (clearInterval(drop), e.close()),
       };
     }
     case 'email': {
@@ -100,12 +100,65 @@ async function emulatorFor(provider: ProviderKey, vapid: { publicKey: string; pr
       const e = await startSmtpEmulator({ record: false });
       return {
         config: { 'channels.email': { provider: 'smtp', smtpUrl: e.smtpUrl, from: 'Bench <bench@example.com>', ...lane } },
-        subscribe: () => undefined,
-        accepted: () => e.accepted,
+        subscriptions: async () => [],
         close: () => e.close(),
       };
     }
   }
+}
+
+type ToEmulator = { type: 'subscriptions'; n: number } | { type: 'close' };
+type FromEmulator = { type: 'config'; config: Record<string, unknown> } | { type: 'subscriptions'; list: SubscriptionJSON[] } | { type: 'closed' };
+
+/**
+ * The emulator in a process of its own (this file run with --emulator), as each provider is its own
+ * service: sharing one event loop, an SMTP session's several round trips each waited behind the push
+ * emulators' batches, and email starved while push drained (9 emails/s in a long mixed run).
+ */
+async function remoteEmulator(provider: ProviderKey, vapid: { publicKey: string; privateKey: string }): Promise<Emulators> {
+  const child = fork(fileURLToPath(import.meta.url), ['--emulator', provider, JSON.stringify(vapid)], { env: ENV, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = <T extends FromEmulator['type']>(type: T) => new Promise<Extract<FromEmulator, { type: T }>>((resolve, reject) => {
+    const onMessage = (m: FromEmulator) => {
+      if (m.type !== type) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(m as Extract<FromEmulator, { type: T }>);
+    };
+    const onExit = (code: number | null) => reject(new Error(`the ${provider} emulator process exited (${code})`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+  const send = (m: ToEmulator) => child.send(m);
+  const { config } = await next('config');
+  return {
+    config,
+    async subscriptions(n) {
+      const out: SubscriptionJSON[] = [];
+      for (let done = 0; done < n; done += 10_000) {
+        const reply = next('subscriptions');
+        send({ type: 'subscriptions', n: Math.min(10_000, n - done) });
+        out.push(...(await reply).list);
+      }
+      return out;
+    },
+    async close() {
+      if (child.exitCode !== null) return;
+      const closed = next('closed').catch(() => undefined);
+      send({ type: 'close' });
+      await closed;
+      await waitExit(child, 10_000);
+    },
+  };
+}
+
+async function emulatorMain(provider: ProviderKey, vapid: { publicKey: string; privateKey: string }): Promise<void> {
+  const emu = await emulatorFor(provider, vapid);
+  const send = (m: FromEmulator) => process.send!(m);
+  process.on('message', (m: ToEmulator) => {
+    if (m.type === 'subscriptions') void emu.subscriptions(m.n).then((list) => send({ type: 'subscriptions', list }));
+    else if (m.type === 'close') void emu.close().then(() => { send({ type: 'closed' }); process.disconnect(); });
+  });
+  send({ type: 'config', config: emu.config });
 }
 
 const TEMPLATE = {
@@ -121,7 +174,7 @@ interface Seeded { home: string; counts: Record<ProviderKey, number> }
  * A home with users and devices so that one `shipped` notification to segment `all` makes `counts`
  * deliveries per provider, and that notification submitted.
  */
-async function seedHome(config: Record<string, unknown>, counts: Partial<Record<ProviderKey, number>>, subscribe: () => SubscriptionJSON | undefined): Promise<Seeded> {
+async function seedHome(config: Record<string, unknown>, counts: Partial<Record<ProviderKey, number>>, subscriptions: SubscriptionJSON[]): Promise<Seeded> {
   const home = await initHome('channels', { ...DAEMON_CONFIG, ...config });
   const store = await openHomeStore(home);
   const users = Math.max(...Object.values(counts).map((n) => n ?? 0));
@@ -134,7 +187,7 @@ async function seedHome(config: Record<string, unknown>, counts: Partial<Record<
         batch.push({ id, name: `User ${i}`, email: i < (counts.email ?? 0) ? `${id}@example.com` : null, phone: i < (counts.sms ?? 0) ? `+1415${String(i).padStart(7, '0')}` : null });
         if (i < (counts.apns ?? 0)) devices.push({ userId: id, platform: 'ios', token: randomBytes(32).toString('hex') });
         if (i < (counts.fcm ?? 0)) devices.push({ userId: id, platform: 'android', token: `fcm-${id}-${randomBytes(8).toString('hex')}` });
-        if (i < (counts.webpush ?? 0)) devices.push({ userId: id, platform: 'web', subscription: subscribe()! });
+        if (i < (counts.webpush ?? 0)) devices.push({ userId: id, platform: 'web', subscription: subscriptions[i]! });
       }
       await store.users.upsertMany(batch);
       if (devices.length) await store.devices.registerMany(devices);
@@ -257,14 +310,10 @@ export async function run(): Promise<Metrics> {
   metrics.config = `lane concurrency ${providers.map((p) => `${p} ${LANE_DEFAULTS[p].concurrency}`).join(', ')}; rate limits lifted; email pool = its concurrency; sender threads ${SENDER_THREAD ?? 'default'}`;
   for (const provider of providers) {
     const n = provider === 'sms' || provider === 'email' ? SLOW_N : PUSH_N;
-    const emu = await emulatorFor(provider, vapid);
+    const emu = await remoteEmulator(provider, vapid);
     try {
-      const subscriptions: SubscriptionJSON[] = [];
-      const seeded = await seedHome(emu.config, { [provider]: n }, () => {
-        const s = emu.subscribe()!;
-        subscriptions.push(s);
-        return s;
-      });
+      const subscriptions = await emu.subscriptions(provider === 'webpush' ? n : 0);
+      const seeded = await seedHome(emu.config, { [provider]: n }, subscriptions);
       const total = seeded.counts[provider] ?? 0;
       const daemon = await drainWithDaemon(seeded.home, total);
       const bare = await bareLoop(seeded.home, provider, n, LANE_DEFAULTS[provider].concurrency, subscriptions.slice(0, 1000));
@@ -282,11 +331,11 @@ export async function run(): Promise<Metrics> {
   }
 
   // Mixed: every lane at once, in the design day's proportions (10 push : 5 email : 1 sms).
-  const emus = await Promise.all(providers.map((p) => emulatorFor(p, vapid)));
+  const emus = await Promise.all(providers.map((p) => remoteEmulator(p, vapid)));
   try {
     const k = MIXED_SCALE * 1000;
     const counts = { apns: Math.round(10 * k / 3), fcm: Math.round(10 * k / 3), webpush: Math.round(10 * k / 3), email: 5 * k, sms: k };
-    const seeded = await seedHome(Object.assign({}, ...emus.map((e) => e.config)), counts, () => emus[2]!.subscribe());
+    const seeded = await seedHome(Object.assign({}, ...emus.map((e) => e.config)), counts, await emus[2]!.subscriptions(counts.webpush));
     const total = Object.values(seeded.counts).reduce((a, b) => a + b, 0);
     const daemon = await drainWithDaemon(seeded.home, total);
     const push = (seeded.counts.apns ?? 0) + (seeded.counts.fcm ?? 0) + (seeded.counts.webpush ?? 0);
@@ -301,6 +350,13 @@ export async function run(): Promise<Metrics> {
     await Promise.all(emus.map((e) => e.close()));
   }
   return metrics;
+}
+
+if (process.argv[2] === '--emulator' && process.argv[3] && process.argv[4]) {
+  emulatorMain(process.argv[3] as ProviderKey, JSON.parse(process.argv[4]) as { publicKey: string; privateKey: string }).catch((err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  });
 }
 
 if (process.argv[2] === '--bare' && process.argv[3]) {
