@@ -113,7 +113,7 @@ type FromEmulator = { type: 'config'; config: Record<string, unknown> } | { type
 /**
  * The emulator in a process of its own (this file run with --emulator), as each provider is its own
  * service: sharing one event loop, an SMTP session's several round trips each waited behind the push
- * emulators' batches (the 48,000-delivery mixed run took 14-18 s with them together, 12-14 s apart).
+ * emulators' batches (the 48,000-delivery mixed run took 16-25 s with them together, 12-14 s apart).
  */
 async function remoteEmulator(provider: ProviderKey, vapid: { publicKey: string; privateKey: string }): Promise<Emulators> {
   const child = fork(fileURLToPath(import.meta.url), ['--emulator', provider, JSON.stringify(vapid)], { env: ENV, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
