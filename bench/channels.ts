@@ -13,7 +13,9 @@
  *   NOTIFY_BENCH_CHANNEL_N     deliveries per provider run (default 20,000 push, 10,000 sms/email)
  *   NOTIFY_BENCH_MIXED_SCALE   mixed run size as a multiple of 1,000 (default 3: 30k push, 15k email, 3k sms;
  *                              100 makes the issue's ~10-minute run, with NOTIFY_BENCH_RUN_LIMIT_S=1500)
- *   NOTIFY_BENCH_SENDER_THREAD on|off: `daemon.senderThread` (default: the daemon's own, on with 4+ cores)
+ *   NOTIFY_BENCH_SENDER_THREAD on|off: `daemon.senderThread` (default: the daemon's own, on with 2+ cores)
+ *   NOTIFY_BENCH_CHANNELS      the runs to make, comma-separated: providers and/or `mixed` (default all)
+ *   NOTIFY_BENCH_CPU_PROF      a directory: the daemons write V8 CPU profiles there (node --cpu-prof)
  */
 import { fork } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -49,6 +51,7 @@ const SENDER_THREAD = process.env.NOTIFY_BENCH_SENDER_THREAD;
 const DAEMON_CONFIG = { 'daemon.pollMs': 50, ...(SENDER_THREAD ? { 'daemon.senderThread': SENDER_THREAD === 'on' } : {}) };
 /** A run that has not finished by then is stopped and reported as such (NOTIFY_BENCH_RUN_LIMIT_S, default 120). */
 const RUN_LIMIT_MS = Number(process.env.NOTIFY_BENCH_RUN_LIMIT_S ?? 120) * 1000;
+const RUNS = new Set((process.env.NOTIFY_BENCH_CHANNELS ?? 'apns,fcm,webpush,sms,email,mixed').split(',').map((s) => s.trim()));
 const FLOORS: Record<ProviderKey, number> = { apns: 5000, fcm: 2000, webpush: 2000, email: 1000, sms: 1000 };
 const DESIGN_DAY = { push: 10_000_000, email: 5_000_000, sms: 1_000_000 };
 
@@ -154,9 +157,15 @@ async function remoteEmulator(provider: ProviderKey, vapid: { publicKey: string;
 async function emulatorMain(provider: ProviderKey, vapid: { publicKey: string; privateKey: string }): Promise<void> {
   const emu = await emulatorFor(provider, vapid);
   const send = (m: FromEmulator) => process.send!(m);
+  // The benchmark was stopped (or died) without closing us: nothing will ask again.
+  const orphaned = () => void emu.close().finally(() => process.exit(0));
+  process.once('disconnect', orphaned);
   process.on('message', (m: ToEmulator) => {
     if (m.type === 'subscriptions') void emu.subscriptions(m.n).then((list) => send({ type: 'subscriptions', list }));
-    else if (m.type === 'close') void emu.close().then(() => { send({ type: 'closed' }); process.disconnect(); });
+    else if (m.type === 'close') {
+      process.off('disconnect', orphaned);
+      void emu.close().then(() => { send({ type: 'closed' }); process.disconnect(); });
+    }
   });
   send({ type: 'config', config: emu.config });
 }
@@ -209,6 +218,8 @@ interface DaemonRun {
   lanes: Partial<Record<ProviderKey, { sent: number; perSec: number; spanS: number }>>;
   /** From the daemon's readiness to the last delivery final. */
   wallS: number;
+  /** The daemon process's CPU time (every thread, user + system) over the drain, in ms. */
+  cpuMs: number;
   finished: boolean;
   failed: number;
 }
@@ -216,13 +227,15 @@ interface DaemonRun {
 async function drainWithDaemon(home: string, total: number): Promise<DaemonRun> {
   const out = join(tempDir('channels-daemon'), 'daemon.out');
   const fd = openSync(out, 'a');
-  const child = spawnNode([BIN, '--home', home, 'daemon', 'start', '--log-level', 'warn'], { stdout: fd, env: ENV });
+  const profile = process.env.NOTIFY_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.NOTIFY_BENCH_CPU_PROF}`] : [];
+  const child = spawnNode([...profile, BIN, '--home', home, 'daemon', 'start', '--log-level', 'warn'], { stdout: fd, env: ENV });
   closeSync(fd);
   for (let i = 0; i < 400 && !(await readStatus(home, 200)); i++) {
     if (child.exitCode !== null) throw new Error(`the daemon exited: ${readFileSync(out, 'utf8').slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 25));
   }
   const t0 = performance.now();
+  const cpu0 = processCpuMs(child.pid!);
   const store = await openHomeStore(home);
   let finished = false;
   try {
@@ -238,6 +251,7 @@ async function drainWithDaemon(home: string, total: number): Promise<DaemonRun> 
       await new Promise((r) => setTimeout(r, 100));
     }
     const wallS = (performance.now() - t0) / 1000;
+    const cpuMs = processCpuMs(child.pid!) - cpu0;
     await waitExit((child.kill('SIGTERM'), child), 30_000);
     const lanes: DaemonRun['lanes'] = {};
     const rows = store.db.prepare("SELECT provider, count(*) AS n, min(sent_at) AS first, max(sent_at) AS last FROM deliveries WHERE status = 'sent' GROUP BY provider").all() as { provider: ProviderKey; n: number; first: number; last: number }[];
@@ -246,14 +260,21 @@ async function drainWithDaemon(home: string, total: number): Promise<DaemonRun> 
       lanes[r.provider] = { sent: r.n, perSec: Math.round((r.n - 1) / span), spanS: round(span, 2) };
     }
     const failed = store.db.prepare("SELECT count(*) FROM deliveries WHERE status NOT IN ('sent', 'skipped')").pluck().get() as number;
-    return { lanes, wallS: round(wallS, 2), finished, failed };
+    return { lanes, wallS: round(wallS, 2), cpuMs, finished, failed };
   } finally {
     await store.close();
   }
 }
 
+/** A process's CPU time so far, every thread, user + system (Linux /proc; clock ticks of 10 ms). */
+function processCpuMs(pid: number): number {
+  // Fields after the command name's closing parenthesis: utime and stime are the 12th and 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** The adapter's send() in a loop with `concurrency` in flight, in a child process (this file run with --bare). */
-async function bareLoop(home: string, provider: ProviderKey, n: number, concurrency: number, subscriptions: SubscriptionJSON[]): Promise<{ perSec: number; failed: number }> {
+async function bareLoop(home: string, provider: ProviderKey, n: number, concurrency: number, subscriptions: SubscriptionJSON[]): Promise<{ perSec: number; cpuUs: number; failed: number }> {
   const spec = join(tempDir('channels-bare'), 'spec.json');
   writeFileSync(spec, JSON.stringify({ home, provider, n, concurrency, subscriptions }));
   const child = spawnNode([fileURLToPath(import.meta.url), '--bare', spec], { stdout: 'pipe', env: ENV });
@@ -261,7 +282,7 @@ async function bareLoop(home: string, provider: ProviderKey, n: number, concurre
   child.stdout!.on('data', (c: Buffer) => (output += c));
   const code = await waitExit(child, RUN_LIMIT_MS);
   if (code !== 0) throw new Error(`bare loop for ${provider} exited ${code}: ${output.slice(-1000)}`);
-  return JSON.parse(output.trim().split('\n').at(-1)!) as { perSec: number; failed: number };
+  return JSON.parse(output.trim().split('\n').at(-1)!) as { perSec: number; cpuUs: number; failed: number };
 }
 
 async function bareMain(specFile: string): Promise<void> {
@@ -288,6 +309,7 @@ async function bareMain(specFile: string): Promise<void> {
   let next = 0;
   let failed = 0;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await Promise.all(Array.from({ length: spec.concurrency }, async () => {
     while (next < spec.n) {
       const i = next++;
@@ -299,8 +321,9 @@ async function bareMain(specFile: string): Promise<void> {
     }
   }));
   const s = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await adapter.close();
-  process.stdout.write(JSON.stringify({ perSec: Math.round(spec.n / s), failed }) + '\n');
+  process.stdout.write(JSON.stringify({ perSec: Math.round(spec.n / s), cpuUs: Math.round((cpu.user + cpu.system) / spec.n), failed }) + '\n');
 }
 
 export async function run(): Promise<Metrics> {
@@ -308,7 +331,7 @@ export async function run(): Promise<Metrics> {
   const metrics: Metrics = {};
   const providers: ProviderKey[] = ['apns', 'fcm', 'webpush', 'sms', 'email'];
   metrics.config = `lane concurrency ${providers.map((p) => `${p} ${LANE_DEFAULTS[p].concurrency}`).join(', ')}; rate limits lifted; email pool = its concurrency; sender threads ${SENDER_THREAD ?? 'default'}`;
-  for (const provider of providers) {
+  for (const provider of providers.filter((p) => RUNS.has(p))) {
     const n = provider === 'sms' || provider === 'email' ? SLOW_N : PUSH_N;
     const emu = await remoteEmulator(provider, vapid);
     try {
@@ -322,6 +345,9 @@ export async function run(): Promise<Metrics> {
       metrics[`${provider}DaemonPerSec`] = lane?.perSec ?? 0;
       metrics[`${provider}BarePerSec`] = bare.perSec;
       metrics[`${provider}Ratio`] = round((lane?.perSec ?? 0) / bare.perSec, 2);
+      // CPU per delivery moves less with the machine's neighbours than rates do.
+      metrics[`${provider}DaemonCpuUs`] = Math.round((daemon.cpuMs * 1000) / Math.max(1, lane?.sent ?? 0));
+      metrics[`${provider}BareCpuUs`] = bare.cpuUs;
       if (!daemon.finished || daemon.failed || bare.failed) {
         metrics[`${provider}Note`] = `daemon ${daemon.finished ? 'finished' : 'did not finish'}, ${daemon.failed} not sent; bare ${bare.failed} failed`;
       }
@@ -331,6 +357,7 @@ export async function run(): Promise<Metrics> {
   }
 
   // Mixed: every lane at once, in the design day's proportions (10 push : 5 email : 1 sms).
+  if (!RUNS.has('mixed')) return metrics;
   const emus = await Promise.all(providers.map((p) => remoteEmulator(p, vapid)));
   try {
     const k = MIXED_SCALE * 1000;
@@ -343,6 +370,7 @@ export async function run(): Promise<Metrics> {
     metrics.mixedDeliveries = total;
     metrics.mixedSeconds = daemon.wallS;
     metrics.mixedPerSec = Math.round(total / daemon.wallS);
+    metrics.mixedDaemonCpuUs = Math.round((daemon.cpuMs * 1000) / Math.max(1, total));
     for (const p of providers) metrics[`mixed${p[0]!.toUpperCase()}${p.slice(1)}PerSec`] = daemon.lanes[p]?.perSec ?? 0;
     metrics.designDayHours = round((daemon.wallS * factor) / 3600, 2);
     if (!daemon.finished || daemon.failed) metrics.mixedNote = `daemon ${daemon.finished ? 'finished' : 'did not finish'}, ${daemon.failed} not sent`;

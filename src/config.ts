@@ -130,9 +130,8 @@ export const configSchema = z.object({
     flushMs: z.number().int().positive().default(20),
     /**
      * Run the real providers' SDKs (TLS, encryption, MIME) on threads of their own: one for push, one for
-     * SMS and email. Default: on with 4 or more cores. On 2 cores they wait for a core: single-channel
-     * drains were faster with them, the mixed run slower (README, Performance). `log` always runs in the
-     * daemon's main thread.
+     * SMS and email. Default: on with 2 or more cores (on one thread, email starves while push drains:
+     * README, Performance). `log` always runs in the daemon's main thread.
      */
     senderThread: z.boolean().optional(),
   }).strict().default({}),

@@ -4,6 +4,7 @@
  */
 import { connect } from 'node:net';
 import nodemailer from 'nodemailer';
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
@@ -157,7 +158,9 @@ export async function createSmtpAdapter(config: EmailConfig, ctx: AdapterContext
       if (sendOptions.signal?.aborted) throw new DeliveryError('retryable', 'ABORTED', 'SMTP send aborted');
       const messageId = messageIdFor(message, from);
       try {
-        const info: SMTPPool.SentMessageInfo = await abortable(transporter.sendMail({
+        // Composed into one buffer first, then sent raw: streamed, each of the message's many small chunks was
+        // its own TLS record and write() on the socket (a quarter of an email's CPU in a profile).
+        const mime = new MailComposer({
           from,
           ...(config.replyTo ? { replyTo: config.replyTo } : {}),
           to: message.to,
@@ -166,8 +169,12 @@ export async function createSmtpAdapter(config: EmailConfig, ctx: AdapterContext
           ...(message.content.html !== undefined ? { html: message.content.html } : {}),
           ...(message.headers ? { headers: message.headers } : {}),
           messageId,
-        }), sendOptions.signal, 'SMTP');
-        return { providerId: providerIdFrom(info.response, info.messageId || messageId) };
+        }).compile();
+        const envelope = mime.getEnvelope();
+        const raw = await mime.build();
+        // messageId again, or nodemailer makes one up for the raw message (five more random draws, unused).
+        const info: SMTPPool.SentMessageInfo = await abortable(transporter.sendMail({ envelope, raw, messageId }), sendOptions.signal, 'SMTP');
+        return { providerId: providerIdFrom(info.response, messageId) };
       } catch (err) {
         if (err instanceof DeliveryError) throw err;
         throw classifySmtpError(err as SmtpErrorInfo);

@@ -62,10 +62,12 @@ export interface DaemonStatus {
 /** The daemon connection's SQLite page cache, in KiB. */
 const DAEMON_CACHE_KB = 4096;
 /**
- * Sender threads by default from this many cores: with 2, the main thread, two sender threads and the API
- * and checkpoint threads share them, and every hop between threads waits for a core (bench/channels.ts).
+ * Sender threads by default from this many cores. On one thread, a saturated event loop starves the
+ * lanes whose sends take several round trips: in the design day's mix on 2 cores, email fell to 8/s while
+ * push drained, and everything ran at 2,100/s; with the threads, email kept 490-670/s and the whole at
+ * 2,440/s (bench/channels.ts, 1.6M deliveries). With one core, the hops between threads only add waits.
  */
-const SENDER_THREAD_MIN_CORES = 4;
+const SENDER_THREAD_MIN_CORES = 2;
 
 export class Daemon extends EventEmitter {
   readonly owner: string;
