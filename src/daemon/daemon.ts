@@ -405,6 +405,11 @@ export class Daemon extends EventEmitter {
     this.emit('stopped', { released: released.length });
   }
 
+  /** The providers each sender thread runs (empty: every adapter runs in the main thread). */
+  get senderThreads(): ProviderKey[][] {
+    return this.senders.map((t) => t.providers);
+  }
+
   async status(): Promise<DaemonStatus> {
     const now = this.options.clock.now();
     this.statusReader ??= new StatusReader(this.options.store, this.checkpointer);
@@ -420,7 +425,7 @@ export class Daemon extends EventEmitter {
     }));
     return {
       owner: this.owner, api: this.apiUrl, pid: process.pid, startedAt: this.startedAt, uptimeMs: now - this.startedAt, state: this.state,
-      lanes, campaigns, lastErrors: this.lastErrors.slice(0, 10), senderThreads: this.senders.map((t) => t.providers),
+      lanes, campaigns, lastErrors: this.lastErrors.slice(0, 10), senderThreads: this.senderThreads,
     };
   }
 }

@@ -98,7 +98,6 @@ export async function run(options: StartOptions, deps: Deps, signal: AbortSignal
   const heap = await import('../../daemon/heap.js');
   heap.tuneHeap();
   const young = new heap.YoungGenerationCap();
-  young.start();
   const daemon = new Daemon({ home, config, store, clock: deps.clock, logger, renderer: new Renderer(store, config) });
   const status = new StatusServer(home, daemon);
   const onLog = PROVIDERS.filter((p) => config.channels[p].provider === 'log');
@@ -114,6 +113,10 @@ export async function run(options: StartOptions, deps: Deps, signal: AbortSignal
   });
   try {
     await daemon.start();
+    // The growth factor it holds is one flag for the whole process: with sender threads, whose SDKs
+    // allocate most, it held their young generations small too and they spent a quarter of their time in
+    // scavenges. Their work is off the main thread then, and so is most of its allocation.
+    if (!daemon.senderThreads.length) young.start();
     api = await startApiThread({
       config, store, daemon, logger, home, logLevel: options.logLevel,
       onFailure: () => {
