@@ -165,7 +165,7 @@ test('through the daemon, every rendered field arrives at each provider as `temp
   }
 });
 
-// The SDKs on sender threads (the default with 4 or more cores) and in the daemon's main thread.
+// The SDKs on sender threads (the default with 2 or more cores) and in the daemon's main thread.
 for (const senderThread of [true, false]) test(`provider errors lead to retries, dead deliveries, deactivated devices, SMS opt-outs and suppressed addresses (sender threads ${senderThread ? 'on' : 'off'})`, async (t) => {
   const vapid = webpush.generateVAPIDKeys();
   const emus = await startEmulators(t, vapid.publicKey);
