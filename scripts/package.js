@@ -41,7 +41,7 @@ export const CHUNKS = {
   fcm: ['firebase-admin/app', 'firebase-admin/messaging'],
   webpush: ['web-push'],
   twilio: ['twilio'],
-  nodemailer: ['nodemailer'],
+  nodemailer: ['nodemailer', 'nodemailer/lib/mail-composer/index.js'],
   fastify: ['fastify'],
   prompts: ['@inquirer/prompts'],
   phone: ['libphonenumber-js'],
