@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Session } from 'node:inspector';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { parseConfig, type Config } from '../../src/config.js';
@@ -26,6 +27,38 @@ async function startThread(t: { after(fn: () => Promise<void>): void }, config: 
   });
   t.after(() => thread.close());
   return { thread, email: adapters.get('email')!, failures };
+}
+
+/** A never-greeting SMTP server: a send to it waits until it is aborted or its thread ends. */
+async function silentServer(t: { after(fn: () => Promise<void>): void }): Promise<number> {
+  const sockets = new Set<import('node:net').Socket>();
+  const silent: Server = createServer((s) => sockets.add(s));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => {
+    for (const s of sockets) s.destroy();
+    silent.close(() => r());
+  }));
+  return (silent.address() as AddressInfo).port;
+}
+
+/**
+ * Ends every worker thread of this process with `process.exit(code)` run inside it, through the inspector's
+ * worker domain (as a debugger would): the thread dies from outside, with no hook in the code under test.
+ */
+async function exitWorkers(code: number): Promise<void> {
+  const session = new Session();
+  session.connect();
+  try {
+    const attached = new Promise<void>((resolve) => session.once('NodeWorker.attachedToWorker', () => resolve()));
+    session.on('NodeWorker.attachedToWorker', ({ params }: { params: { sessionId: string } }) => {
+      const message = JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression: `process.exit(${code})` } });
+      session.post('NodeWorker.sendMessageToWorker', { sessionId: params.sessionId, message });
+    });
+    session.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
+    await attached;
+  } finally {
+    setTimeout(() => session.disconnect(), 100);
+  }
 }
 
 test('sends on the thread resolve with each message\'s own provider id, and errors keep their class', async (t) => {
@@ -62,15 +95,7 @@ test('an adapter that cannot start is the same ConfigError the main thread would
 });
 
 test('an aborted send fails at once (the thread is told to abort it); after close, sends fail as retryable', async (t) => {
-  // Accepts connections and never greets: an SMTP send waits until it is aborted.
-  const sockets = new Set<import('node:net').Socket>();
-  const silent: Server = createServer((s) => sockets.add(s));
-  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => {
-    for (const s of sockets) s.destroy();
-    silent.close(() => r());
-  }));
-  const { port } = silent.address() as AddressInfo;
+  const port = await silentServer(t);
   const { thread, email: adapter, failures } = await startThread(t, configWith(`smtp://127.0.0.1:${port}`));
   const controller = new AbortController();
   const sending = adapter.send(email('ada@example.com', 1), { signal: controller.signal });
@@ -85,4 +110,23 @@ test('an aborted send fails at once (the thread is told to abort it); after clos
   assert.equal(late.kind, 'retryable');
   // close() is not a failure.
   assert.deepEqual(failures, []);
+});
+
+test('a thread that dies fails its sends in flight and later ones as retryable, and the daemon hears it once', async (t) => {
+  const port = await silentServer(t);
+  const { thread, email: adapter, failures } = await startThread(t, configWith(`smtp://127.0.0.1:${port}`));
+  const sending = adapter.send(email('ada@example.com', 1), {}).then(() => undefined, (err: unknown) => err);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(thread.inFlight, 1);
+  await exitWorkers(7);
+  const lost = await sending;
+  assert.ok(lost instanceof DeliveryError, String(lost));
+  assert.deepEqual([lost.kind, lost.code], ['retryable', 'SENDER_THREAD']);
+  assert.match(lost.message, /code 7/);
+  assert.equal(thread.inFlight, 0);
+  const late = await adapter.send(email('bob@example.com', 2), {}).then(() => undefined, (err: unknown) => err);
+  assert.ok(late instanceof DeliveryError);
+  assert.equal(late.kind, 'retryable');
+  assert.equal(failures.length, 1);
+  assert.match(failures[0]!.message, /the sender thread exited \(code 7\)/);
 });
