@@ -37,7 +37,7 @@ import { startFcmEmulator } from '../test/emulators/fcm.js';
 import { startSmtpEmulator } from '../test/emulators/smtp.js';
 import { startTwilioEmulator } from '../test/emulators/twilio.js';
 import { startWebPushEmulator, type SubscriptionJSON } from '../test/emulators/webpush.js';
-import { BIN, ROOT, atLeast, configure, initHome, openHomeStore, round, spawnNode, tempDir, waitExit, type Metrics, type Target } from './common.js';
+import { BIN, ROOT, atLeast, initHome, openHomeStore, round, sampleRss, spawnNode, tempDir, waitExit, type Metrics, type Target } from './common.js';
 
 export const name = 'channels';
 
@@ -220,6 +220,8 @@ interface DaemonRun {
   wallS: number;
   /** The daemon process's CPU time (every thread, user + system) over the drain, in ms. */
   cpuMs: number;
+  /** The daemon's peak RSS over the drain. */
+  peakRssMb: number;
   finished: boolean;
   failed: number;
 }
@@ -236,6 +238,7 @@ async function drainWithDaemon(home: string, total: number): Promise<DaemonRun> 
   }
   const t0 = performance.now();
   const cpu0 = processCpuMs(child.pid!);
+  const rss = sampleRss(child.pid!);
   const store = await openHomeStore(home);
   let finished = false;
   try {
@@ -252,6 +255,7 @@ async function drainWithDaemon(home: string, total: number): Promise<DaemonRun> 
     }
     const wallS = (performance.now() - t0) / 1000;
     const cpuMs = processCpuMs(child.pid!) - cpu0;
+    const { peakMb: peakRssMb } = rss.stop();
     await waitExit((child.kill('SIGTERM'), child), 30_000);
     const lanes: DaemonRun['lanes'] = {};
     const rows = store.db.prepare("SELECT provider, count(*) AS n, min(sent_at) AS first, max(sent_at) AS last FROM deliveries WHERE status = 'sent' GROUP BY provider").all() as { provider: ProviderKey; n: number; first: number; last: number }[];
@@ -260,8 +264,9 @@ async function drainWithDaemon(home: string, total: number): Promise<DaemonRun> 
       lanes[r.provider] = { sent: r.n, perSec: Math.round((r.n - 1) / span), spanS: round(span, 2) };
     }
     const failed = store.db.prepare("SELECT count(*) FROM deliveries WHERE status NOT IN ('sent', 'skipped')").pluck().get() as number;
-    return { lanes, wallS: round(wallS, 2), cpuMs, finished, failed };
+    return { lanes, wallS: round(wallS, 2), cpuMs, peakRssMb, finished, failed };
   } finally {
+    rss.stop();
     await store.close();
   }
 }
@@ -371,6 +376,7 @@ export async function run(): Promise<Metrics> {
     metrics.mixedSeconds = daemon.wallS;
     metrics.mixedPerSec = Math.round(total / daemon.wallS);
     metrics.mixedDaemonCpuUs = Math.round((daemon.cpuMs * 1000) / Math.max(1, total));
+    metrics.mixedDaemonPeakRssMb = daemon.peakRssMb;
     for (const p of providers) metrics[`mixed${p[0]!.toUpperCase()}${p.slice(1)}PerSec`] = daemon.lanes[p]?.perSec ?? 0;
     metrics.designDayHours = round((daemon.wallS * factor) / 3600, 2);
     if (!daemon.finished || daemon.failed) metrics.mixedNote = `daemon ${daemon.finished ? 'finished' : 'did not finish'}, ${daemon.failed} not sent`;
