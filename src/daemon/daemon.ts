@@ -63,9 +63,9 @@ export interface DaemonStatus {
 const DAEMON_CACHE_KB = 4096;
 /**
  * Sender threads by default from this many cores. On one thread, a saturated event loop starves the
- * lanes whose sends take several round trips: in the design day's mix on 2 cores, email fell to 8/s while
- * push drained, and everything ran at 2,100/s; with the threads, email kept 490-670/s and the whole at
- * 2,440/s (bench/channels.ts, 1.6M deliveries). With one core, the hops between threads only add waits.
+ * lanes whose sends take several round trips: in the design day's mix on 2 cores (bench/channels.ts, 1.6M
+ * deliveries), email fell to 8/s while push drained and the whole took 1,100 s; with the threads, email
+ * kept 490-700/s and the whole took 715 s. With one core, the hops between threads only add waits.
  */
 const SENDER_THREAD_MIN_CORES = 2;
 
