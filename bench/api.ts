@@ -26,7 +26,7 @@ import { Daemon } from '../src/daemon/daemon.js';
 import { silentLogger } from '../src/daemon/logger.js';
 import { Renderer } from '../src/daemon/render.js';
 import { openStore } from '../src/store/index.js';
-import { atLeast, atMost, type Metrics, type Target } from './common.js';
+import { atLeast, atMost, cpuMicros, type Metrics, type Target } from './common.js';
 import { postNotification } from './http.js';
 
 export interface ApiBenchOptions {
@@ -190,10 +190,6 @@ export async function measure(options: ApiBenchOptions = {}): Promise<ApiBenchRe
   } finally {
     for (const fn of cleanups) await fn();
   }
-}
-
-function cpuMicros(u: NodeJS.CpuUsage): number {
-  return u.user + u.system;
 }
 
 function round(n: number): number {

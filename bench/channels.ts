@@ -37,7 +37,7 @@ import { startFcmEmulator } from '../test/emulators/fcm.js';
 import { startSmtpEmulator } from '../test/emulators/smtp.js';
 import { startTwilioEmulator } from '../test/emulators/twilio.js';
 import { startWebPushEmulator, type SubscriptionJSON } from '../test/emulators/webpush.js';
-import { BIN, ROOT, atLeast, initHome, openHomeStore, round, sampleRss, spawnNode, tempDir, waitExit, type Metrics, type Target } from './common.js';
+import { BIN, ROOT, atLeast, cpuMicros, initHome, openHomeStore, round, sampleRss, spawnNode, tempDir, waitExit, type Metrics, type Target } from './common.js';
 
 export const name = 'channels';
 
@@ -326,9 +326,9 @@ async function bareMain(specFile: string): Promise<void> {
     }
   }));
   const s = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
+  const cpuUs = cpuMicros(process.cpuUsage(cpu0));
   await adapter.close();
-  process.stdout.write(JSON.stringify({ perSec: Math.round(spec.n / s), cpuUs: Math.round((cpu.user + cpu.system) / spec.n), failed }) + '\n');
+  process.stdout.write(JSON.stringify({ perSec: Math.round(spec.n / s), cpuUs: Math.round(cpuUs / spec.n), failed }) + '\n');
 }
 
 export async function run(): Promise<Metrics> {

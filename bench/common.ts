@@ -112,6 +112,11 @@ export const median = (values: number[]): number => quantile(values, 0.5);
 
 export const round = (v: number, digits = 1): number => Math.round(v * 10 ** digits) / 10 ** digits;
 
+/** CPU time in a `process.cpuUsage()` reading (user + system), in microseconds. */
+export function cpuMicros(u: NodeJS.CpuUsage): number {
+  return u.user + u.system;
+}
+
 /** Peak VmRSS of a process, sampled every `everyMs` until stopped. */
 export function sampleRss(pid: number, everyMs = 250): { stop(): { peakMb: number; lastMb: number; samples: number } } {
   let peak = 0;

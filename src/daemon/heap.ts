@@ -12,6 +12,8 @@
  * reaches the cap and then holds it there (factor 1), watching the collections as they happen. The
  * factor is one flag for the whole process: the API and checkpoint threads stop growing theirs while the
  * main thread's is at its cap (their own young generations are small; the checkpoint thread's has a limit).
+ * With sender threads, whose SDKs allocate most, it would hold theirs small too, so the daemon runs it
+ * only without them (src/commands/daemon/start.ts).
  * Measured on a 1M drain: peak RSS 165-169 -> 144-147 MB, throughput within noise; a cap of 4 MB
  * promotes more and peaked at 160-162 MB.
  *

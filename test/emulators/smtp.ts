@@ -95,6 +95,11 @@ function addresses(value: AddressObject | AddressObject[] | undefined): string[]
   return (Array.isArray(value) ? value : [value]).flatMap((a) => a.value.map((v) => v.address ?? '')).filter(Boolean);
 }
 
+/** A queue id as a relay reports it in its 250 reply to DATA. */
+function newQueueId(): string {
+  return randomBytes(5).toString('hex').toUpperCase();
+}
+
 export async function startSmtpEmulator(options: SmtpEmulatorOptions = {}): Promise<SmtpEmulator> {
   const useAuth = options.auth ?? true;
   const username = options.username ?? 'notify';
@@ -154,7 +159,7 @@ export async function startSmtpEmulator(options: SmtpEmulatorOptions = {}): Prom
           const failure = refused();
           if (failure) return callback(smtpError(failure));
           emulator.accepted++;
-          callback(null, `2.0.0 Ok: queued as ${randomBytes(5).toString('hex').toUpperCase()}`);
+          callback(null, `2.0.0 Ok: queued as ${newQueueId()}`);
         });
         return;
       }
@@ -166,7 +171,7 @@ export async function startSmtpEmulator(options: SmtpEmulatorOptions = {}): Prom
           const value = line.replace(/\r?\n(?=[ \t])/g, '').slice(line.indexOf(':') + 1).trim();
           headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
         }
-        const queueId = randomBytes(5).toString('hex').toUpperCase();
+        const queueId = newQueueId();
         emulator.accepted++;
         emulator.received.push({
           queueId,
