@@ -16,6 +16,7 @@
  *   NOTIFY_BENCH_SENDER_THREAD on|off: `daemon.senderThread` (default: the daemon's own, on with 2+ cores)
  *   NOTIFY_BENCH_CHANNELS      the runs to make, comma-separated: providers and/or `mixed` (default all)
  *   NOTIFY_BENCH_CPU_PROF      a directory: the daemons write V8 CPU profiles there (node --cpu-prof)
+ *   NOTIFY_BENCH_DAEMON_FLAGS  node flags for the daemon processes only, space-separated (e.g. --trace-gc)
  */
 import { fork } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -62,6 +63,8 @@ export const targets: Record<string, Target> = {
 
 interface Emulators {
   config: Record<string, unknown>;
+  /** The emulator's process, when it runs in one of its own. */
+  pid?: number;
   /** New web push subscriptions (none for other providers). */
   subscriptions(n: number): Promise<SubscriptionJSON[]>;
   close(): Promise<void>;
@@ -135,6 +138,7 @@ async function remoteEmulator(provider: ProviderKey, vapid: { publicKey: string;
   const { config } = await next('config');
   return {
     config,
+    pid: child.pid,
     async subscriptions(n) {
       const out: SubscriptionJSON[] = [];
       for (let done = 0; done < n; done += 10_000) {
@@ -222,15 +226,18 @@ interface DaemonRun {
   cpuMs: number;
   /** The daemon's peak RSS over the drain. */
   peakRssMb: number;
+  /** The CPU time of the processes drainWithDaemon was asked to watch (the emulators), over the drain, in ms. */
+  watchedCpuMs: number;
   finished: boolean;
   failed: number;
 }
 
-async function drainWithDaemon(home: string, total: number): Promise<DaemonRun> {
+async function drainWithDaemon(home: string, total: number, watch: number[] = []): Promise<DaemonRun> {
   const out = join(tempDir('channels-daemon'), 'daemon.out');
   const fd = openSync(out, 'a');
   const profile = process.env.NOTIFY_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.NOTIFY_BENCH_CPU_PROF}`] : [];
-  const child = spawnNode([...profile, BIN, '--home', home, 'daemon', 'start', '--log-level', 'warn'], { stdout: fd, env: ENV });
+  const flags = (process.env.NOTIFY_BENCH_DAEMON_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawnNode([...profile, ...flags, BIN, '--home', home, 'daemon', 'start', '--log-level', 'warn'], { stdout: fd, env: ENV });
   closeSync(fd);
   for (let i = 0; i < 400 && !(await readStatus(home, 200)); i++) {
     if (child.exitCode !== null) throw new Error(`the daemon exited: ${readFileSync(out, 'utf8').slice(-2000)}`);
@@ -238,6 +245,8 @@ async function drainWithDaemon(home: string, total: number): Promise<DaemonRun> 
   }
   const t0 = performance.now();
   const cpu0 = processCpuMs(child.pid!);
+  const watched = () => watch.reduce((sum, pid) => sum + processCpuMs(pid), 0);
+  const watched0 = watched();
   const rss = sampleRss(child.pid!);
   const store = await openHomeStore(home);
   let finished = false;
@@ -255,6 +264,7 @@ async function drainWithDaemon(home: string, total: number): Promise<DaemonRun> 
     }
     const wallS = (performance.now() - t0) / 1000;
     const cpuMs = processCpuMs(child.pid!) - cpu0;
+    const watchedCpuMs = watched() - watched0;
     const { peakMb: peakRssMb } = rss.stop();
     await waitExit((child.kill('SIGTERM'), child), 30_000);
     const lanes: DaemonRun['lanes'] = {};
@@ -264,7 +274,7 @@ async function drainWithDaemon(home: string, total: number): Promise<DaemonRun> 
       lanes[r.provider] = { sent: r.n, perSec: Math.round((r.n - 1) / span), spanS: round(span, 2) };
     }
     const failed = store.db.prepare("SELECT count(*) FROM deliveries WHERE status NOT IN ('sent', 'skipped')").pluck().get() as number;
-    return { lanes, wallS: round(wallS, 2), cpuMs, peakRssMb, finished, failed };
+    return { lanes, wallS: round(wallS, 2), cpuMs, peakRssMb, watchedCpuMs, finished, failed };
   } finally {
     rss.stop();
     await store.close();
@@ -343,7 +353,7 @@ export async function run(): Promise<Metrics> {
       const subscriptions = await emu.subscriptions(provider === 'webpush' ? n : 0);
       const seeded = await seedHome(emu.config, { [provider]: n }, subscriptions);
       const total = seeded.counts[provider] ?? 0;
-      const daemon = await drainWithDaemon(seeded.home, total);
+      const daemon = await drainWithDaemon(seeded.home, total, emu.pid ? [emu.pid] : []);
       const bare = await bareLoop(seeded.home, provider, n, LANE_DEFAULTS[provider].concurrency, subscriptions.slice(0, 1000));
       const lane = daemon.lanes[provider];
       metrics[`${provider}N`] = total;
@@ -353,6 +363,7 @@ export async function run(): Promise<Metrics> {
       // CPU per delivery moves less with the machine's neighbours than rates do.
       metrics[`${provider}DaemonCpuUs`] = Math.round((daemon.cpuMs * 1000) / Math.max(1, lane?.sent ?? 0));
       metrics[`${provider}BareCpuUs`] = bare.cpuUs;
+      metrics[`${provider}EmulatorCpuUs`] = Math.round((daemon.watchedCpuMs * 1000) / Math.max(1, lane?.sent ?? 0));
       if (!daemon.finished || daemon.failed || bare.failed) {
         metrics[`${provider}Note`] = `daemon ${daemon.finished ? 'finished' : 'did not finish'}, ${daemon.failed} not sent; bare ${bare.failed} failed`;
       }
@@ -369,16 +380,20 @@ export async function run(): Promise<Metrics> {
     const counts = { apns: Math.round(10 * k / 3), fcm: Math.round(10 * k / 3), webpush: Math.round(10 * k / 3), email: 5 * k, sms: k };
     const seeded = await seedHome(Object.assign({}, ...emus.map((e) => e.config)), counts, await emus[2]!.subscriptions(counts.webpush));
     const total = Object.values(seeded.counts).reduce((a, b) => a + b, 0);
-    const daemon = await drainWithDaemon(seeded.home, total);
+    const daemon = await drainWithDaemon(seeded.home, total, emus.flatMap((e) => (e.pid ? [e.pid] : [])));
     const push = (seeded.counts.apns ?? 0) + (seeded.counts.fcm ?? 0) + (seeded.counts.webpush ?? 0);
     const factor = Math.max(DESIGN_DAY.push / push, DESIGN_DAY.email / (seeded.counts.email ?? 1), DESIGN_DAY.sms / (seeded.counts.sms ?? 1));
     metrics.mixedDeliveries = total;
     metrics.mixedSeconds = daemon.wallS;
     metrics.mixedPerSec = Math.round(total / daemon.wallS);
     metrics.mixedDaemonCpuUs = Math.round((daemon.cpuMs * 1000) / Math.max(1, total));
+    metrics.mixedEmulatorsCpuUs = Math.round((daemon.watchedCpuMs * 1000) / Math.max(1, total));
     metrics.mixedDaemonPeakRssMb = daemon.peakRssMb;
     for (const p of providers) metrics[`mixed${p[0]!.toUpperCase()}${p.slice(1)}PerSec`] = daemon.lanes[p]?.perSec ?? 0;
     metrics.designDayHours = round((daemon.wallS * factor) / 3600, 2);
+    // The daemon's own CPU for the whole day, in core-hours: over the machine's cores, the least time
+    // the day could take here even if the providers cost nothing.
+    metrics.designDayDaemonCoreHours = round((daemon.cpuMs * factor) / 3_600_000, 2);
     if (!daemon.finished || daemon.failed) metrics.mixedNote = `daemon ${daemon.finished ? 'finished' : 'did not finish'}, ${daemon.failed} not sent`;
   } finally {
     await Promise.all(emus.map((e) => e.close()));

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Liquid } from 'liquidjs';
 import { compileTemplate, LruCache, renderContext, resolveVariant, TemplateCache, TemplateRenderError } from '../../src/core/render.js';
 import { estimatePushBytes, validateTemplate, type TemplateDef } from '../../src/core/template.js';
 import { htmlToText } from '../../src/core/html-text.js';
@@ -51,6 +52,49 @@ test('HTML escaping applies to email html only', () => {
   assert.equal(t.render('push', ctx).title, 'Hi Tom & <Jerry>');
   assert.equal(t.render('sms', ctx).body, 'Tom & <Jerry>: "a" & b');
   assert.deepEqual(t.render('push', ctx).data, { sku: '<x>' });
+});
+
+/** The engines render.ts documents, built here independently: the oracle for its shortcut. */
+const oracleOptions = { strictVariables: true, strictFilters: true, ownPropertyOnly: true, templates: {} };
+const oracle = { text: new Liquid(oracleOptions), html: new Liquid({ ...oracleOptions, outputEscape: 'escape' as const }) };
+
+function outcome(render: () => string): string {
+  try {
+    return `ok:${render()}`;
+  } catch (err) {
+    return `error:${(err as Error).message.includes('undefined variable') ? 'undefined variable' : 'other'}`;
+  }
+}
+
+test('plain outputs render exactly as Liquid renders them, escaping and errors included', () => {
+  const sources = [
+    'Hi {{ user.name }}', '{{user.name}}!', '{{ data.n }} / {{ data.f }} / {{ data.neg }} / {{ data.big }}', '{{ data.yes }} {{ data.no }}',
+    '{{ data.nil }}|{{ data.empty }}|', '{{ data.list }}', '{{ data.obj }}', '{{ data.obj.inner.deep }}', '{{ data.obj.size }}',
+    '{{ data.list.size }} {{ data.list.first }}', '{{ data.missing }}', '{{ data.nil.x }}', '{{ data.str.size }}', '{{ data.inherited.toString }}',
+    '{{\n  user.attributes.plan\n}} and {{ data.html }}', '{{- user.name -}} x', '{{ user.name | upcase }}', '{% if data.yes %}{{ data.html }}{% endif %}',
+    'a {{ b', 'text only }} with braces {', '{{ data.undef }}', '{{ user.attributes.nested.level }}', '{{ data.unicode }}{{ data.n }}{{ data.html }}',
+  ];
+  const data: Record<string, unknown> = {
+    n: 42, f: 0.1 + 0.2, neg: -0, big: 1e21, yes: true, no: false, nil: null, empty: '', list: [1, 'b', null], obj: { inner: { deep: 'd' }, k: 1 },
+    str: 'abc', inherited: Object.create({ toString: 'inherited' }), html: `<a href="x">Tom & 'Jerry'</a>`, undef: undefined, unicode: 'é 漢字 😀',
+  };
+  const ctx = renderContext(user({ attributes: { plan: 'pro <b>', nested: { level: 3 } } }), data);
+  for (const source of sources) {
+    const t = compileTemplate({ category: 'transactional', sms: { body: source }, email: { subject: 'x', html: source, text: 'x' } });
+    assert.equal(outcome(() => t.render('sms', ctx).body), outcome(() => oracle.text.parseAndRenderSync(source, ctx)), `text: ${source}`);
+    assert.equal(outcome(() => t.render('email', ctx).html!), outcome(() => oracle.html.parseAndRenderSync(source, ctx)), `html: ${source}`);
+  }
+});
+
+test('plain outputs do not go through Liquid; filters and missing values do', (t) => {
+  const calls = t.mock.method(Liquid.prototype, 'renderSync');
+  const tpl = compileTemplate({ category: 'transactional', sms: { body: 'Hi {{ user.name }}, {{ data.n }}' }, push: { title: '{{ user.name | upcase }}', body: 'b' } });
+  assert.equal(tpl.render('sms', renderContext(user(), { n: 1 })).body, 'Hi Ada, 1');
+  assert.equal(calls.mock.callCount(), 0, 'plain outputs rendered by concatenation');
+  assert.equal(tpl.render('push', renderContext(user(), {})).title, 'ADA');
+  assert.equal(calls.mock.callCount(), 1, 'a filter goes to Liquid');
+  assert.throws(() => tpl.render('sms', renderContext(user(), {})), /undefined variable "data.n"/);
+  assert.equal(calls.mock.callCount(), 2, 'a missing value goes to Liquid, which names it');
 });
 
 test('locale variants fall back from ko-KR to ko to the default parts', () => {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli.js';
 import type { Deps } from '../../deps.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, NotifyError } from '../../errors.js';
 import { PROVIDERS } from '../../core/types.js';
 import { logPath, pidPath, readStatus } from '../../daemon/client.js';
 import { selfCommand } from '../../sea.js';
@@ -103,14 +103,16 @@ export async function run(options: StartOptions, deps: Deps, signal: AbortSignal
   const onLog = PROVIDERS.filter((p) => config.channels[p].provider === 'log');
   const { startApiThread } = await import('../../daemon/api/thread.js');
   let api: Awaited<ReturnType<typeof startApiThread>> | undefined;
-  // The API thread failing stops the daemon too, with exit code 1: a supervisor restarts both.
+  // A sender thread failing stops the daemon (its sends would only fail as retryable until a restart),
+  // and so does the API thread: the command then fails with exit code 1, and a supervisor restarts it.
   const failed = new AbortController();
   const stop = AbortSignal.any([signal, failed.signal]);
-  // So does the sender thread failing: sends would only fail as retryable until a restart.
-  daemon.once('failed', () => {
-    process.exitCode = 1;
-    failed.abort('sender thread failed');
-  });
+  let failure: string | undefined;
+  const fail = (what: string) => (err: Error) => {
+    failure ??= `${what} failed (${err.message})`;
+    failed.abort(`${what} failed`);
+  };
+  daemon.once('failed', fail('a sender thread'));
   try {
     await daemon.start();
     // The growth factor it holds is one flag for the whole process: with sender threads, whose SDKs
@@ -119,10 +121,7 @@ export async function run(options: StartOptions, deps: Deps, signal: AbortSignal
     if (!daemon.senderThreads.length) young.start();
     api = await startApiThread({
       config, store, daemon, logger, home, logLevel: options.logLevel,
-      onFailure: () => {
-        process.exitCode = 1;
-        failed.abort('API thread failed');
-      },
+      onFailure: fail('the API thread'),
     });
     daemon.apiUrl = api.url;
     // The status socket answers only once lanes exist and the API listens: `daemon start --detach`,
@@ -147,6 +146,7 @@ export async function run(options: StartOptions, deps: Deps, signal: AbortSignal
     }
     logger.info({}, 'daemon stopped');
   }
+  if (failure) throw new NotifyError(`${failure}: the daemon stopped after writing its results; its supervisor restarts it (systemd: Restart=on-failure)`);
   return { pid: process.pid };
 }
 
