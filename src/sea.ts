@@ -84,12 +84,14 @@ function sha256(data: Uint8Array): string {
 }
 
 /**
- * Where extracted assets live: $NOTIFY_CACHE_DIR, systemd's $CACHE_DIRECTORY, $XDG_CACHE_HOME/notify,
- * ~/.cache/notify; the temp directory only when there is no home at all.
+ * Where extracted assets live: $NOTIFY_CACHE_DIR, systemd's $CACHE_DIRECTORY (the unit's own directory
+ * already: the first when it names several), $XDG_CACHE_HOME/notify, ~/.cache/notify; the temp directory
+ * only when there is no home at all. The deploy guide's commands set NOTIFY_CACHE_DIR to the service's
+ * cache directory, so both find one copy.
  */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env.NOTIFY_CACHE_DIR) return env.NOTIFY_CACHE_DIR;
-  if (env.CACHE_DIRECTORY) return join(env.CACHE_DIRECTORY.split(':')[0]!, 'notify');
+  if (env.CACHE_DIRECTORY) return env.CACHE_DIRECTORY.split(':')[0]!;
   if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'notify');
   let home = '';
   try {

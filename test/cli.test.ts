@@ -168,4 +168,9 @@ test('the installed entry reports a notify error as one line with its exit code'
   assert.equal(r.stderr, 'error: no user "nobody": check the id with "notify users list"\n', 'no stack, no --debug hint: it is a NotifyError');
   const usage = spawnSync(process.execPath, ['bin/notify.js', '--home', home, 'send', '--template', 'x', '--segment', 'all', '--priority', 'urgent'], { encoding: 'utf8' });
   assert.equal(usage.status, 2, usage.stderr);
+  const debug = spawnSync(process.execPath, ['bin/notify.js', '--home', home, '--debug', 'users', 'show', 'nobody'], { encoding: 'utf8' });
+  assert.equal(debug.status, 1);
+  const [line, ...stack] = debug.stderr.trimEnd().split('\n');
+  assert.equal(line, 'error: no user "nobody": check the id with "notify users list"', '--debug keeps the one line first');
+  assert.match(stack.join('\n'), /^NotFoundError: .*\n\s+at /, '--debug adds the stack');
 });

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initHome, json, notify, tempDir } from '../helpers.js';
 import { openHomeStore } from '../daemon/harness.js';
+import { ManualClock } from '../../src/core/time.js';
 
 const TEMPLATES = {
   note: 'category: transactional\nsms:\n  body: "Hi {{ user.name }}"\nemail:\n  subject: "Note"\n  text: "Hi {{ user.name }}"\npush:\n  title: "Note"\n  body: "Hi"\n',
@@ -158,4 +159,36 @@ test('a campaign over several fan-out batches closes with the whole audience and
   assert.equal(out.counts.audience, 4504);
   assert.deepEqual(out.counts.deliveries, { sms: { queued: 3 }, email: { queued: 4503 } });
   assert.deepEqual(out.counts.noAddress, { sms: 4501, email: 1 });
+});
+
+test('send --at reads a local time in --tz, else in defaults.timezone; an offset needs neither', async (t) => {
+  const h = await home(t);
+  assert.equal((await notify(h, ['config', 'set', 'defaults.timezone', 'Asia/Seoul'])).code, 0);
+  const at = async (...flags: string[]) => {
+    const r = await notify(h, ['send', '--template', 'note', '--segment', 'all', '--channel', 'sms', '--json', ...flags]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(json(r).status, 'scheduled');
+    return json(r).sendAt as string;
+  };
+  assert.equal(await at('--at', '2099-12-01T09:00'), '2099-12-01T00:00:00.000Z', 'defaults.timezone (UTC+9)');
+  assert.equal(await at('--at', '2099-12-01T09:00', '--tz', 'America/New_York'), '2099-12-01T14:00:00.000Z');
+  assert.equal(await at('--at', '2099-12-01T09:00Z'), '2099-12-01T09:00:00.000Z');
+  const lonely = await notify(h, ['send', '--template', 'note', '--segment', 'all', '--tz', 'Asia/Seoul']);
+  assert.equal(lonely.code, 2);
+  assert.equal(lonely.stderr, 'error: --tz goes with --at\n');
+});
+
+test('the frequency cap counts the last 24 hours: a day and a millisecond later, the person can be reached again', async (t) => {
+  const h = await home(t, ['--marketing-cap', '1', '--marketing-opt-in']);
+  const clock = new ManualClock(Date.UTC(2026, 5, 1, 12));
+  const send = async () => {
+    const r = await notify(h, ['send', '--template', 'promo', '--user', 'a', '--json'], { clock });
+    assert.equal(r.code, 0, r.stderr);
+    return json(r).counts.skipped as Record<string, number>;
+  };
+  assert.deepEqual(await send(), {});
+  clock.advance(86_400_000 - 1);
+  assert.deepEqual(await send(), { 'frequency-capped': 1 }, 'still within 24 hours');
+  clock.advance(2);
+  assert.deepEqual(await send(), {}, 'the first send has left the window');
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initHome, json, notify, tempDir } from '../helpers.js';
+import { openHomeStore } from '../daemon/harness.js';
 
 test('users add normalises email and phone and stores attributes', async (t) => {
   const home = await initHome(t);
@@ -78,6 +79,31 @@ test('users remove refuses without --yes when not on a terminal', async (t) => {
   assert.equal((await notify(home, ['users', 'show', 'u1'])).code, 0);
   assert.equal((await notify(home, ['users', 'remove', 'u1', '--yes'])).code, 0);
   assert.equal((await notify(home, ['users', 'show', 'u1'])).code, 1);
+});
+
+test('users remove deletes the user with devices and preferences; delivery history stays', async (t) => {
+  const home = await initHome(t);
+  const ok = async (argv: string[]) => {
+    const r = await notify(home, argv);
+    assert.equal(r.code, 0, `${argv.join(' ')}: ${r.stderr}`);
+    return r;
+  };
+  const file = join(tempDir(t), 'hello.yaml');
+  writeFileSync(file, 'category: transactional\nemail:\n  subject: Hi\n  text: Hello\n');
+  await ok(['templates', 'create', 'hello', '--file', file]);
+  for (const [u, token] of [['u1', 'a'.repeat(64)], ['u2', 'b'.repeat(64)]] as const) {
+    await ok(['users', 'add', u, '--email', `${u}@example.com`]);
+    await ok(['devices', 'add', '--user', u, '--platform', 'ios', '--token', token]);
+    await ok(['prefs', 'set', '--user', u, '--channel', 'sms', '--opt-out']);
+  }
+  await ok(['send', '--template', 'hello', '--user', 'u1', '--user', 'u2', '--channel', 'email']);
+
+  await ok(['users', 'remove', 'u1', '--yes']);
+  const store = await openHomeStore(t, home);
+  const count = (table: string, user: string) => store.db.prepare(`SELECT count(*) FROM ${table} WHERE user_id = ?`).pluck().get(user);
+  assert.deepEqual(['devices', 'preferences', 'deliveries'].map((table) => count(table, 'u1')), [0, 0, 1], 'u1: no devices, no preferences, its delivery kept');
+  assert.deepEqual(['devices', 'preferences', 'deliveries'].map((table) => count(table, 'u2')), [1, 1, 1], 'u2 untouched');
+  assert.deepEqual(json(await ok(['log', '--user', 'u1', '--json'])).map((d: { userId: string }) => d.userId), ['u1'], 'the history still shows it');
 });
 
 test('users list pages by id and prints tab-separated rows when piped', async (t) => {

@@ -61,12 +61,12 @@ export interface DaemonProcess {
 }
 
 /** Starts `notify daemon start` for `home` and waits until its status socket answers. */
-export async function startDaemon(t: T, home: string, extraEnv: Record<string, string> = {}): Promise<DaemonProcess> {
+export async function startDaemon(t: T, home: string, extraEnv: Record<string, string> = {}, extraArgs: string[] = []): Promise<DaemonProcess> {
   const logFile = join(tempDir(t, 'notify-daemon-log-'), 'daemon.out');
   const fd = openSync(logFile, 'a');
   // The API listens on a free port unless the home says otherwise (NOTIFY_SERVER_LISTEN wins over config).
   const env = { ...process.env, NOTIFY_SERVER_LISTEN: process.env.NOTIFY_SERVER_LISTEN ?? '127.0.0.1:0', ...extraEnv };
-  const child = spawn(process.execPath, [BIN, '--home', home, 'daemon', 'start'], { stdio: ['ignore', fd, fd], env });
+  const child = spawn(process.execPath, [BIN, '--home', home, 'daemon', 'start', ...extraArgs], { stdio: ['ignore', fd, fd], env });
   closeSync(fd);
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
   t.after(async () => {
