@@ -69,7 +69,7 @@ export const templateFileSchema = z.object({
   email: emailPart.optional(),
   /** Variants by locale (`ko`, `pt-BR`); each field given replaces the default part's field. */
   locales: z.record(z.string().regex(LOCALE_KEY_RE, 'locale keys are BCP 47 tags such as ko or pt-BR'), variant).optional(),
-  /** Open and click tracking for email (used by the sender). Default off. */
+  /** Open and click tracking for email. Absent: both on (once the daemon has a public URL and a key); given: each key it leaves out is off. */
   tracking: z.object({ opens: z.boolean().default(false), clicks: z.boolean().default(false) }).strict().optional(),
 }).strict();
 
