@@ -26,6 +26,7 @@ test('the status socket is private, and `notify send` wakes a daemon that would 
   await waitFor(() => statusCounts(store).sent === 1, 'the woken daemon to send it', 20_000);
   daemon.child.kill('SIGTERM');
   assert.equal(await daemon.exited, 0);
+  assert.match(readFileSync(daemon.logFile, 'utf8'), /channels on the log provider write deliveries to files instead of sending: apns, fcm, webpush, sms, email/);
 });
 
 /** A home whose APNs channel points at `apns`, with `users` users who each have an iPhone, and queued pushes to all of them. */

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { systemClock } from '../../src/core/time.js';
 import { Daemon } from '../../src/daemon/daemon.js';
@@ -68,6 +70,7 @@ test('daemon start --detach runs in the background with a pid file until stopped
   assert.equal(sent.code, 0, sent.stderr);
   assert.deepEqual(json(sent).counts.deliveries, { sms: { sent: 5 } });
   assert.equal((await notify(home, ['daemon', 'stop'])).code, 0);
+  assert.equal(r.stdout, `Started daemon (pid ${pid}); log: ${join(home, 'daemon.log')}\n`);
   await waitFor(() => {
     try {
       process.kill(pid, 0);
@@ -76,4 +79,8 @@ test('daemon start --detach runs in the background with a pid file until stopped
       return true;
     }
   }, 'the daemon to exit');
+  const log = readFileSync(join(home, 'daemon.log'), 'utf8');
+  assert.match(log, /"msg":"daemon started"/);
+  assert.match(log, /"msg":"daemon stopped"/);
+  assert.equal(statSync(join(home, 'daemon.log')).mode & 0o777, 0o600);
 });

@@ -106,6 +106,33 @@ test('a marketing delivery that reaches the daemon inside quiet hours waits ther
   assert.equal(row(digest).attempts, 1);
 });
 
+test('schedule list, show, run-now and remove; each run carries the event id schedule:<name>:<time>', async (t) => {
+  const { home, clock, store, scheduler } = await setup(t, {}, '2026-12-01T22:00:00Z');
+  const cli = async (argv: string[], code = 0) => {
+    const r = await notify(home, argv, { clock });
+    assert.equal(r.code, code, `${argv.join(' ')}: ${r.stderr}`);
+    return r;
+  };
+  await cli(['schedule', 'add', 'morning', '--cron', '0 8 * * *', '--tz', 'Asia/Seoul', '--template', 'alert', '--segment', 'all']);
+  assert.deepEqual(json(await cli(['schedule', 'list', '--json'])).map((s: { name: string; nextRunAt: string }) => [s.name, s.nextRunAt]), [['morning', '2026-12-01T23:00:00.000Z']]);
+  clock.set(at('2026-12-01T23:00:05Z'));
+  assert.deepEqual((await scheduler('a').tick()).ran, ['morning@2026-12-01T23:00:00.000Z']);
+  clock.set(at('2026-12-02T01:30:00Z'));
+  const now = json(await cli(['schedule', 'run-now', 'morning', '--json']));
+  const eventIds = store.db.prepare("SELECT event_id FROM notifications WHERE source = 'schedule' ORDER BY created_at").pluck().all();
+  assert.deepEqual(eventIds, ['schedule:morning:2026-12-01T23:00:00.000Z', 'schedule:morning:manual:2026-12-02T01:30:00.000Z']);
+  const shown = json(await cli(['schedule', 'show', 'morning', '--json']));
+  assert.equal(shown.nextRunAt, '2026-12-02T23:00:00.000Z', 'run-now leaves the next occurrence as it was');
+  assert.deepEqual(shown.runs.map((r: { status: string }) => r.status), ['ran']);
+  const campaigns = json(await cli(['campaigns', 'list', '--json'])).map((c: { id: string; template: string }) => c.template);
+  assert.deepEqual(campaigns, ['alert', 'alert'], 'both runs are campaigns to the segment');
+  assert.ok(json(await cli(['campaigns', 'list', '--json'])).some((c: { id: string }) => c.id === now.id));
+  await cli(['schedule', 'remove', 'morning'], 2);
+  await cli(['schedule', 'remove', 'morning', '--yes']);
+  assert.deepEqual(json(await cli(['schedule', 'list', '--json'])), []);
+  await cli(['schedule', 'show', 'morning'], 1);
+});
+
 test('a cron schedule runs each occurrence once, across restarts and two schedulers', async (t) => {
   const { home, clock, store, scheduler } = await setup(t, {}, '2026-12-01T22:00:00Z');
   const add = await notify(home, ['schedule', 'add', 'morning', '--cron', '0 8 * * *', '--tz', 'Asia/Seoul', '--template', 'alert', '--segment', 'all', '--json'], { clock });

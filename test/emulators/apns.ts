@@ -103,6 +103,8 @@ export async function startApnsEmulator(options: ApnsEmulatorOptions = {}): Prom
   /** Verified JWTs and their iat, so a busy client costs one signature check per token. */
   const verified = new Map<string, number>();
   const live = new Set<ServerHttp2Session>();
+  /** Answers held back by `delayMs`: dropped on close, so no timer outlives the emulator. */
+  const held = new Set<NodeJS.Timeout>();
   let sessions = 0;
   let accepted = 0;
   let requests = 0;
@@ -124,7 +126,12 @@ export async function startApnsEmulator(options: ApnsEmulatorOptions = {}): Prom
     req.on('data', (c: Buffer) => { size += c.length; if (size <= MAX_PAYLOAD + 1) chunks.push(c); });
     req.on('end', () => {
       const answer = () => handle(req, res, Buffer.concat(chunks), size);
-      if (options.delayMs) setTimeout(answer, options.delayMs); else answer();
+      if (!options.delayMs) return answer();
+      const timer = setTimeout(() => {
+        held.delete(timer);
+        answer();
+      }, options.delayMs);
+      held.add(timer);
     });
     req.on('error', () => {});
   });
@@ -236,6 +243,8 @@ export async function startApnsEmulator(options: ApnsEmulatorOptions = {}): Prom
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
+        for (const timer of held) clearTimeout(timer);
+        held.clear();
         for (const s of live) s.destroy();
         server.close(() => resolve());
       }).finally(() => rmSync(dir, { recursive: true, force: true }));
