@@ -8,6 +8,48 @@ import { configPath, parseValue, readRawConfig, setPath } from './config-file.js
 
 export * from './config-file.js';
 
+/** Checks `set` and load apply beyond types, so a bad value is refused when written, not found later. */
+const timezone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA timezone such as UTC or Asia/Seoul');
+const locale = z.string().refine((tag) => {
+  try {
+    return Intl.getCanonicalLocales(tag).length === 1;
+  } catch {
+    return false;
+  }
+}, 'must be a BCP 47 locale such as en or pt-BR');
+const regions = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
+const country = z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter ISO country code such as US or KR')
+  .refine((code) => {
+    try {
+      return !/^[A-Z]{2}$/.test(code) || (code !== 'ZZ' && regions.of(code) !== undefined);
+    } catch {
+      return false;
+    }
+  }, 'is not a country code: use one such as US or KR');
+const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL');
+const httpsUrl = z.string().url().refine((u) => u.startsWith('https://'), 'must be an https:// URL (https://host:port)');
+/** host:port, [v6]:port or a bare port, as the API server reads it. */
+const listen = z.string().refine((text) => {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(text.trim()) ?? /^()()(\d{1,5})$/.exec(text.trim());
+  return m !== null && Number(m[3]) <= 65535;
+}, 'must be host:port, e.g. 127.0.0.1:7878');
+const smtpUrl = z.string().refine((u) => {
+  try {
+    return ['smtp:', 'smtps:'].includes(new URL(u).protocol);
+  } catch {
+    return false;
+  }
+}, 'must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@smtp.example.com:587');
+/** `notify@acme.example` or `Acme <notify@acme.example>`. */
+const mailbox = z.string().regex(/^(?:[^<>]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/, 'must be an email address, optionally with a name: "Acme <notify@acme.example>"');
+
 const failRule = z.object({
   /** Substring of the address or token this rule applies to; every delivery when absent. */
   address: z.string().optional(),
@@ -32,12 +74,12 @@ const channelsSchema = z.object({
   apns: z.object({
     provider: z.enum(['log', 'apns']).default('log'),
     keyFile: z.string().optional(), keyId: z.string().optional(), teamId: z.string().optional(),
-    topic: z.string().optional(), production: z.boolean().default(false), endpoint: z.string().url().optional(),
+    topic: z.string().optional(), production: z.boolean().default(false), endpoint: httpsUrl.optional(),
     ...laneKeys,
   }).strict().default({}),
   fcm: z.object({
     provider: z.enum(['log', 'fcm']).default('log'),
-    serviceAccountFile: z.string().optional(), endpoint: z.string().url().optional(),
+    serviceAccountFile: z.string().optional(), endpoint: httpsUrl.optional(),
     ...laneKeys,
   }).strict().default({}),
   webpush: z.object({
@@ -48,12 +90,12 @@ const channelsSchema = z.object({
   sms: z.object({
     provider: z.enum(['log', 'twilio']).default('log'),
     accountSid: z.string().optional(), authToken: z.string().optional(), from: z.string().optional(),
-    messagingServiceSid: z.string().optional(), endpoint: z.string().url().optional(),
+    messagingServiceSid: z.string().optional(), endpoint: httpsUrl.optional(),
     ...laneKeys,
   }).strict().default({}),
   email: z.object({
     provider: z.enum(['log', 'smtp']).default('log'),
-    smtpUrl: z.string().optional(), from: z.string().optional(), replyTo: z.string().optional(),
+    smtpUrl: smtpUrl.optional(), from: mailbox.optional(), replyTo: mailbox.optional(),
     pool: z.number().int().positive().optional(),
     ...laneKeys,
   }).strict().default({}),
@@ -61,14 +103,14 @@ const channelsSchema = z.object({
 
 export const configSchema = z.object({
   /** SQLite file (relative to the home). Default `notify.db`. */
-  database: z.string().default('notify.db'),
+  database: z.string().min(1, 'must be a SQLite file path such as notify.db').default('notify.db'),
   defaults: z.object({
     /** ISO 3166 country for phone numbers written without a country code. Default `US`. */
-    country: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter ISO country code such as US or KR').default('US'),
+    country: country.default('US'),
     /** IANA timezone for users without one. Default `UTC`. */
-    timezone: z.string().default('UTC'),
+    timezone: timezone.default('UTC'),
     /** Locale for users without one. Default `en`. */
-    locale: z.string().default('en'),
+    locale: locale.default('en'),
     /** Whether users with no recorded choice receive marketing. Default false. */
     marketingOptIn: z.boolean().default(false),
   }).strict().default({}),
@@ -93,7 +135,7 @@ export const configSchema = z.object({
    * ("22:00-08:00"). Transactional categories bypass it. A user's attribute `quiet_hours` overrides it
    * ("23:00-07:00", or "off").
    */
-  quietHours: z.string().regex(/^(off|\d{2}:\d{2}-\d{2}:\d{2})$/, 'must be HH:MM-HH:MM, e.g. 22:00-08:00, or off').optional(),
+  quietHours: z.string().regex(/^(off|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)$/, 'must be HH:MM-HH:MM (24-hour), e.g. 22:00-08:00, or off').optional(),
   tracking: z.object({
     /** HMAC key for tracking and unsubscribe links; `notify init` generates one. Secret. */
     key: z.string().min(16).optional(),
@@ -102,7 +144,7 @@ export const configSchema = z.object({
   }).strict().default({}),
   analytics: z.object({
     /** Opens, clicks and delivery outcomes are POSTed here in batches (JSON). */
-    webhookUrl: z.string().url().optional(),
+    webhookUrl: httpUrl.optional(),
     /** Signs each batch: header X-Notify-Signature = sha256=HMAC-SHA256(secret, body). Secret. */
     secret: z.string().optional(),
     /** Events per POST. Default 500. */
@@ -139,14 +181,14 @@ export const configSchema = z.object({
     /** Operators emailed about dead deliveries (through the email channel). */
     email: z.array(z.string().email()).default([]),
     /** URL that receives a JSON POST about dead deliveries. */
-    webhookUrl: z.string().url().optional(),
+    webhookUrl: httpUrl.optional(),
     /** At most one alert per interval. Default 5 min. */
     intervalMs: z.number().int().positive().default(300_000),
   }).strict().default({}),
   server: z.object({
     /** API listen address. Default 127.0.0.1:7878. */
-    listen: z.string().default('127.0.0.1:7878'),
-    publicUrl: z.string().url().optional(),
+    listen: listen.default('127.0.0.1:7878'),
+    publicUrl: httpUrl.optional(),
     tlsCert: z.string().optional(),
     tlsKey: z.string().optional(),
     bodyLimit: z.number().int().positive().default(65536),

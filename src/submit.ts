@@ -78,7 +78,36 @@ async function resolve(req: SubmitRequest, store: Store, config: Config): Promis
     const missing = await store.users.missing(users);
     if (missing.length) throw new NotFoundError(`no user "${missing[0]}"${missing.length > 1 ? ` (and ${missing.length - 1} more unknown)` : ''}: check the ids with "notify users list"`);
   }
+  await checkData(req.template, template.version, template.def, channels, req.data ?? {});
   return { templateVersion: template.version, category, channels, priority, plan };
+}
+
+let templates: import('./core/render.js').TemplateCache | undefined;
+
+/**
+ * Refuses a send whose data lacks what the template reads (`{{ data.product }}`), before anything is
+ * written: otherwise every delivery would be dead at render time. Each part the send can use is
+ * rendered once with the data and a stand-in user, in every locale variant; a missing `user.*` value
+ * is a matter for each recipient, not for the send.
+ */
+async function checkData(name: string, version: number, def: import('./core/template.js').TemplateDef, channels: Channel[], data: Record<string, unknown>): Promise<void> {
+  const { TemplateCache, TemplateRenderError, renderContext } = await import('./core/render.js');
+  templates ??= new TemplateCache(100);
+  const compiled = templates.get(name, version, () => def);
+  const standIn = { id: 'check', name: '', email: '', phone: '', locale: null, timezone: null, attributes: {}, createdAt: '', updatedAt: '' };
+  const ctx = renderContext(standIn, data);
+  for (const locale of [null, ...Object.keys(def.locales ?? {})]) {
+    for (const channel of channels) {
+      if (!compiled.has(channel, locale)) continue;
+      try {
+        compiled.render(channel, ctx, locale);
+      } catch (err) {
+        if (!(err instanceof TemplateRenderError) || !err.variable?.startsWith('data.')) continue;
+        const key = err.variable.slice('data.'.length).split('.')[0];
+        throw new InputError(`template "${name}" reads ${err.variable} (${err.where?.field}) but the send has no "${key}": pass it in the data (--data ${key}=...)`, { field: 'data' });
+      }
+    }
+  }
 }
 
 /** The fan-out plan of a notification: opt-in filters per channel, the cap, the segment's filter. */

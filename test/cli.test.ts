@@ -69,6 +69,19 @@ test('config set validates before writing; show redacts secrets', async (t) => {
     ['channels.sms.provider', 'carrier-pigeon', /channels\.sms\.provider/],
     ['nonsense.key', '1', /Unrecognized key/],
     ['bad key!', '1', /not a config key/],
+    // Values that parse but would break later commands are refused when written.
+    ['defaults.country', 'ZZ', /not a country code/],
+    ['defaults.timezone', 'Mars/Base', /must be an IANA timezone/],
+    ['defaults.locale', '!!', /must be a BCP 47 locale/],
+    ['quietHours', '25:00-08:00', /HH:MM-HH:MM \(24-hour\)/],
+    ['quietHours', '23:99-08:00', /HH:MM-HH:MM/],
+    ['server.listen', 'not a host', /must be host:port/],
+    ['server.publicUrl', 'ftp://notify.example.com', /http:\/\/ or https:\/\//],
+    ['database', '', /SQLite file path/],
+    ['channels.email.smtpUrl', 'not a url', /smtp:\/\/ or smtps:\/\//],
+    ['channels.email.from', 'not an address', /must be an email address/],
+    ['channels.apns.endpoint', 'http://127.0.0.1:8443', /https:\/\//],
+    ['alerts.webhookUrl', 'ftp://x', /http:\/\/ or https:\/\//],
   ] as const) {
     const r = await notify(home, ['config', 'set', key, value]);
     assert.equal(r.code, 1, key);
@@ -77,6 +90,10 @@ test('config set validates before writing; show redacts secrets', async (t) => {
   assert.equal(readFileSync(join(home, 'config.json'), 'utf8'), before, 'nothing written');
   assert.equal((await notify(home, ['config', 'set', 'channels.sms.authToken', 'tok-secret-123'])).code, 0);
   assert.equal((await notify(home, ['config', 'set', 'limits.marketing.perDay', '3'])).code, 0);
+  for (const [key, value] of [['defaults.timezone', 'Asia/Seoul'], ['defaults.locale', 'pt-BR'], ['quietHours', '22:00-08:00'], ['server.listen', '[::1]:7878'], ['channels.email.from', 'Acme <notify@acme.example>']]) {
+    const r = await notify(home, ['config', 'set', key!, value!]);
+    assert.equal(r.code, 0, `${key}: ${r.stderr}`);
+  }
   assert.equal((await notify(home, ['config', 'get', 'limits.marketing.perDay'])).stdout, '3\n');
   const shown = await notify(home, ['config', 'show']);
   assert.doesNotMatch(shown.stdout, /tok-secret-123/);

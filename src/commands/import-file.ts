@@ -72,10 +72,12 @@ export async function* readRows(source: Source, format: ImportFormat, csv: CsvSh
     let line = 0;
     for await (const text of createInterface({ input: stream(source), crlfDelay: Infinity })) {
       line++;
-      if (!text.trim()) continue;
+      // A byte-order mark some editors write at the start, as the CSV reader skips it.
+      const json = line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+      if (!json.trim()) continue;
       let value: unknown;
       try {
-        value = JSON.parse(text);
+        value = JSON.parse(json);
       } catch (err) {
         throw new InputError(`not valid JSON (${(err as Error).message}); nothing was imported`, { line });
       }
@@ -94,6 +96,11 @@ export async function* readRows(source: Source, format: ImportFormat, csv: CsvSh
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       if (!header) {
         header = record.map((h) => h.trim());
+        // Two columns of one name would leave one value behind; a nameless one has nowhere to go.
+        const blank = header.indexOf('');
+        if (blank >= 0) throw new InputError(`column ${blank + 1} of the header has no name: name it or remove it; nothing was imported`, { line: info.lines });
+        const twice = header.find((h, i) => header!.indexOf(h) !== i);
+        if (twice !== undefined) throw new InputError(`the header names column "${twice}" twice: keep one; nothing was imported`, { line: info.lines });
         csv.checkHeader(header, info.lines);
         continue;
       }

@@ -27,13 +27,26 @@ function offsetAt(ms: number, tz: string): number {
   return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - Math.floor(ms / 1000) * 1000;
 }
 
+/**
+ * Throws InputError unless YYYY-MM-DD names a day of the calendar: JavaScript's Date would read
+ * 2026-02-30 as March 2 and 2026-13-45 as February 2027, and a send meant for later would go at once.
+ */
+function checkDate(date: string): [number, number, number] {
+  const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (!d) throw new InputError(`"${date}" is not a date (use YYYY-MM-DD)`);
+  const [y, m, day] = [+d[1]!, +d[2]!, +d[3]!];
+  if (m < 1 || m > 12) throw new InputError(`"${date}" is not a date: there is no month ${d[2]} (use YYYY-MM-DD)`);
+  const days = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  if (day < 1 || day > days) throw new InputError(`"${date}" is not a date: ${y}-${d[2]} has ${days} days`);
+  return [y, m, day];
+}
+
 /** The instant at which the wall clock in `tz` reads `date` (YYYY-MM-DD) `time` (HH:MM). */
 export function zonedInstant(date: string, time: string, tz: string): number {
-  const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  const [year, month, day] = checkDate(date);
   const t = /^(\d{2}):(\d{2})$/.exec(time);
-  if (!d) throw new InputError(`"${date}" is not a date (use YYYY-MM-DD)`);
   if (!t || +t[1]! > 23 || +t[2]! > 59) throw new InputError(`"${time}" is not a time of day (use HH:MM, 24-hour)`);
-  const naive = Date.UTC(+d[1]!, +d[2]! - 1, +d[3]!, +t[1]!, +t[2]!);
+  const naive = Date.UTC(year, month - 1, day, +t[1]!, +t[2]!);
   // Two passes settle DST transitions: the offset at the first guess may differ from the answer's.
   let guess = naive - offsetAt(naive, tz);
   guess = naive - offsetAt(guess, tz);
@@ -68,7 +81,11 @@ export function nextLocalTime(time: string, tz: string, now: number, date?: stri
 export function parseAt(text: string, tz: string): number {
   const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:?\d{2})?$/.exec(text.trim());
   if (!m) throw new InputError(`"${text}" is not a date and time (use 2026-12-01T09:00, optionally with Z or +09:00)`);
+  checkDate(m[1]!);
+  if (m[3] !== undefined && +m[3] > 59) throw new InputError(`"${text}" has ${m[3]} seconds: use 00-59`);
   if (m[4]) {
+    const [hh, mm] = m[2]!.split(':').map(Number);
+    if (hh! > 23 || mm! > 59) throw new InputError(`"${m[2]}" is not a time of day (use HH:MM, 24-hour)`);
     const ms = Date.parse(`${m[1]}T${m[2]}:${m[3] ?? '00'}${m[4].length === 5 ? m[4].slice(0, 3) + ':' + m[4].slice(3) : m[4]}`);
     if (Number.isNaN(ms)) throw new InputError(`"${text}" is not a valid date and time`);
     return ms;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/core/time.js';
 import { basic, call, startApi } from './harness.js';
 
-const send = { event_id: 'e1', template: 'note', user_id: 'u000001' };
+const send = { event_id: 'e1', template: 'note', user_id: 'u000001', data: { text: 'hi' } };
 
 test('no credentials, a wrong secret, an unknown key or a malformed header get 401 and write nothing', async (t) => {
   const env = await startApi(t);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { call, startApi } from './harness.js';
 
 async function sent(env: Awaited<ReturnType<typeof startApi>>, auth: string) {
-  const r = await call(env.url, 'POST', '/v1/notifications', { auth, body: { event_id: 'welcome-1', template: 'note', user_id: 'u000001', channels: ['email'] } });
+  const r = await call(env.url, 'POST', '/v1/notifications', { auth, body: { event_id: 'welcome-1', template: 'note', user_id: 'u000001', channels: ['email'], data: { text: 'hi' } } });
   assert.equal(r.status, 202);
   const delivery = env.store.db.prepare('SELECT id FROM deliveries WHERE notification_id = ?').pluck().get(r.body.id) as number;
   return { id: r.body.id as string, delivery };

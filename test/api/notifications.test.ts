@@ -53,7 +53,7 @@ test('the same event_id posted concurrently makes one notification and queues no
 test('every invalid body gets 400 naming the field and the reason, and nothing is written', async (t) => {
   const env = await startApi(t);
   const { auth } = await env.app();
-  const ok = { event_id: 'e1', template: 'note', user_id: 'u000001' };
+  const ok = { event_id: 'e1', template: 'note', user_id: 'u000001', data: { text: 'hi' } };
   const cases: [string, unknown, string | undefined, RegExp][] = [
     ['no event id', { template: 'note', user_id: 'u000001' }, 'event_id', /is required/],
     ['no template', { event_id: 'e1', user_id: 'u000001' }, 'template', /is required/],
@@ -109,6 +109,16 @@ test('a template, user or segment named in the body that does not exist is 422 n
   assert.equal(env.count('notifications'), 0);
 });
 
+test('a send without the data its template reads is 400 naming data, and nothing is written', async (t) => {
+  const env = await startApi(t);
+  const { auth } = await env.app();
+  const r = await call(env.url, 'POST', '/v1/notifications', { auth, body: { event_id: 'no-data', template: 'note', user_id: 'u000001', data: { other: 1 } } });
+  assert.equal(r.status, 400, JSON.stringify(r.body));
+  assert.equal(r.body.error.field, 'data');
+  assert.match(r.body.error.message, /template "note" reads data\.text/);
+  assert.equal(env.count('notifications'), 0);
+});
+
 test('a body over server.bodyLimit gets 413 and nothing is written', async (t) => {
   const env = await startApi(t, { config: { 'server.bodyLimit': 2048 } });
   const { auth } = await env.app();
@@ -141,7 +151,7 @@ test('a send_at in the future makes a scheduled notification with no deliveries 
   const env = await startApi(t);
   const { auth } = await env.app();
   const at = new Date(Date.now() + 3_600_000).toISOString();
-  const r = await call(env.url, 'POST', '/v1/notifications', { auth, body: { event_id: 'later', template: 'note', user_ids: ['u000001', 'u000002'], send_at: at } });
+  const r = await call(env.url, 'POST', '/v1/notifications', { auth, body: { event_id: 'later', template: 'note', user_ids: ['u000001', 'u000002'], send_at: at, data: { text: 'later' } } });
   assert.equal(r.status, 202, JSON.stringify(r.body));
   assert.equal(r.body.status, 'scheduled');
   assert.equal(r.body.send_at, at);

@@ -192,3 +192,35 @@ test('the frequency cap counts the last 24 hours: a day and a millisecond later,
   clock.advance(2);
   assert.deepEqual(await send(), {}, 'the first send has left the window');
 });
+
+test('a send without the data its template reads is refused before anything is written', async (t) => {
+  const h = await home(t);
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'sale.yaml'), [
+    'category: transactional',
+    'push:\n  title: "{{ data.product }} is back"\n  body: "Hi {{ user.name }} {{ user.attributes.plan }}"',
+    'sms:\n  body: "{% if data.coupon %}Code {{ data.coupon }}{% endif %}"',
+    'locales:\n  ko:\n    push:\n      title: "{{ data.product_ko }} 재입고"',
+  ].join('\n') + '\n');
+  assert.equal((await notify(h, ['templates', 'create', 'sale', '--file', join(dir, 'sale.yaml')])).code, 0);
+  const store = await openHomeStore(t, h);
+  const count = () => store.db.prepare('SELECT (SELECT count(*) FROM notifications) + (SELECT count(*) FROM deliveries)').pluck().get();
+  const refused: [string[], RegExp][] = [
+    [['--channel', 'push'], /template "sale" reads data\.product \(push\.title\) but the send has no "product": pass it in the data \(--data product=\.\.\.\)/],
+    [['--channel', 'push', '--data', 'product=tea'], /reads data\.product_ko \(locales\.ko\.push\.title\)/],
+    [['--channel', 'sms'], /reads data\.coupon \(sms\.body\)/],
+    [['--segment', 'all', '--dry-run'], /reads data\.product \(push\.title\)/],
+  ];
+  for (const [flags, message] of refused) {
+    const r = await notify(h, ['send', '--template', 'sale', ...(flags.includes('--segment') ? [] : ['--user', 'a']), ...flags]);
+    assert.equal(r.code, 1, flags.join(' '));
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.split('\n').length, 2, 'one line');
+  }
+  assert.equal(count(), 0, 'nothing written');
+  // A user's own missing attribute is that user's problem, not the send's; given the data, it goes.
+  const ok = await notify(h, ['send', '--template', 'sale', '--user', 'a', '--channel', 'push', '--data', 'product=tea', '--data', 'product_ko=차', '--json']);
+  assert.equal(ok.code, 0, ok.stderr);
+  const sms = await notify(h, ['send', '--template', 'sale', '--user', 'a', '--channel', 'sms', '--data', 'coupon=', '--json']);
+  assert.equal(sms.code, 0, sms.stderr);
+});

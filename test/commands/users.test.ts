@@ -214,3 +214,22 @@ test('a CSV read in slices by several workers keeps file order, line numbers and
   const mid = json(await notify(home, ['users', 'show', 's31337', '--json']));
   assert.equal(mid.attributes.note, `note ${'x'.repeat(80)}\n31337`);
 });
+
+test('import refuses a header with a column named twice or not at all, and reads JSONL that starts with a byte-order mark', async (t) => {
+  const home = await initHome(t);
+  const dir = tempDir(t);
+  for (const [name, text, message] of [
+    ['twice.csv', 'id,id,name\nu1,u2,Ada\n', /line 1: the header names column "id" twice: keep one; nothing was imported/],
+    ['blank.csv', 'id,,email\nu1,x,u1@example.com\n', /line 1: column 2 of the header has no name/],
+  ] as const) {
+    writeFileSync(join(dir, name), text);
+    const r = await notify(home, ['users', 'import', join(dir, name)]);
+    assert.equal(r.code, 1, name);
+    assert.match(r.stderr, message);
+  }
+  assert.deepEqual(json(await notify(home, ['users', 'list', '--json'])), [], 'nothing was imported');
+  writeFileSync(join(dir, 'bom.jsonl'), '\ufeff{"id":"j1","name":"Jo"}\r\n{"id":"j2"}\r\n');
+  const r = await notify(home, ['users', 'import', join(dir, 'bom.jsonl')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(json(await notify(home, ['users', 'list', '--json'])).map((u: { id: string; name: string | null }) => [u.id, u.name]), [['j1', 'Jo'], ['j2', null]]);
+});

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkCron, deferForQuietHours, localDate, nextLocalTime, nextOccurrence, parseAt, parseQuietHours, zonedInstant } from '../../src/core/schedule.js';
+import { InputError } from '../../src/errors.js';
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -50,4 +51,21 @@ test('cron occurrences honour the timezone and an optional seconds field', () =>
   assert.throws(() => checkCron('every day', 'UTC'), /not a cron expression/);
   assert.throws(() => checkCron('0 8 * * *', 'Mars/Base'), /not an IANA timezone/);
   checkCron('0 8 * * 1-5', 'Europe/Berlin');
+});
+
+test('dates that are not on the calendar are refused instead of rolling over to another day', () => {
+  const cases: [() => unknown, RegExp][] = [
+    [() => parseAt('2026-02-30T09:00', 'UTC'), /"2026-02-30" is not a date: 2026-02 has 28 days/],
+    [() => parseAt('2026-02-30T09:00Z', 'UTC'), /2026-02 has 28 days/],
+    [() => parseAt('2026-13-45T09:00', 'UTC'), /there is no month 13/],
+    [() => parseAt('2026-04-31T09:00+09:00', 'UTC'), /2026-04 has 30 days/],
+    [() => parseAt('2026-12-00T09:00', 'UTC'), /2026-12 has 31 days/],
+    [() => parseAt('2026-12-01T09:00:75', 'UTC'), /75 seconds/],
+    [() => parseAt('2026-12-01T25:00Z', 'UTC'), /"25:00" is not a time of day/],
+    [() => zonedInstant('2026-02-29', '09:00', 'Asia/Seoul'), /2026-02 has 28 days/],
+    [() => nextLocalTime('09:00', 'UTC', at('2026-01-01T00:00:00Z'), '2026-02-31'), /2026-02 has 28 days/],
+  ];
+  for (const [call, message] of cases) assert.throws(call, (err: Error) => err instanceof InputError && message.test(err.message), String(message));
+  assert.equal(parseAt('2028-02-29T09:00Z', 'UTC'), at('2028-02-29T09:00:00Z'), 'a leap day');
+  assert.equal(parseAt('2026-12-31T23:59:59', 'UTC'), at('2026-12-31T23:59:59Z'));
 });
