@@ -86,7 +86,12 @@ export async function buildProgram(ctx: Ctx, io: IO, only?: CommandName | null):
     .option('--home <dir>', 'home directory (default: $NOTIFY_HOME or ~/.notify)')
     .option('--debug', 'show stack traces on errors')
     .addHelpText('after', EXAMPLES)
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      // One line, its fix included: commander puts its suggestion on a line of its own.
+      outputError: (s, write) => write(s.replace(/\n\(Did you mean (.+)\?\)\n?$/, ' (did you mean $1?)\n')),
+    })
     .exitOverride()
     .showSuggestionAfterError(true);
   program.helpCommand(true);

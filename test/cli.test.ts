@@ -152,6 +152,19 @@ test('unknown commands and flags exit 2', async (t) => {
   const home = await initHome(t);
   assert.equal((await notify(home, ['frobnicate'])).code, 2);
   assert.equal((await notify(home, ['users', 'list', '--bogus'])).code, 2);
+  // One line each, commander's suggestion included.
+  const typo = await notify(home, ['users', 'lst']);
+  assert.deepEqual([typo.code, typo.stderr], [2, "error: unknown command 'lst' (did you mean list?)\n"]);
+  const flag = await notify(home, ['users', 'list', '--jsn']);
+  assert.deepEqual([flag.code, flag.stderr], [2, "error: unknown option '--jsn' (did you mean --json?)\n"]);
+  const huge = await notify(home, ['users', 'list', '--limit', '99999999999999999999']);
+  assert.equal(huge.code, 2);
+  assert.match(huge.stderr, /^error: option '--limit <n>' argument '99999999999999999999' is invalid\. expected a positive whole number up to 9007199254740991\.\n$/);
+  const dir = tempDir(t);
+  for (const argv of [['templates', 'create', 'x', '--file', dir], ['users', 'import', dir, '--format', 'csv']]) {
+    const r = await notify(home, argv);
+    assert.deepEqual([r.code, r.stderr], [1, `error: cannot read "${dir}": it is a directory; name a file in it\n`], argv.join(' '));
+  }
 });
 
 test('credentials may come from NOTIFY_* environment variables, which win over config.json', async (t) => {

@@ -2,11 +2,12 @@
  * Reading an import file (users, devices): CSV with a header row or JSONL, from a path or stdin.
  * A file that cannot be parsed is an InputError before anything is written.
  */
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import type { Deps } from '../deps.js';
 import { InputError, UsageError } from '../errors.js';
+import { checkReadable } from './shared.js';
 
 export type ImportFormat = 'csv' | 'jsonl';
 
@@ -41,7 +42,7 @@ export async function openSource(file: string, deps: Deps): Promise<Source> {
     for await (const chunk of deps.io.stdin) chunks.push(Buffer.from(chunk as Buffer));
     return { buffer: Buffer.concat(chunks) };
   }
-  if (!existsSync(file) || !statSync(file).isFile()) throw new InputError(`cannot read "${file}": no such file`);
+  checkReadable(file);
   return { path: file };
 }
 

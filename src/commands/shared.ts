@@ -20,7 +20,7 @@ export class InvalidArgumentError extends Error {
 
 export function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number.');
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive whole number up to ${Number.MAX_SAFE_INTEGER}.`);
   return n;
 }
 
@@ -62,7 +62,7 @@ export async function readInput(file: string, deps: Deps): Promise<string> {
     for await (const chunk of deps.io.stdin) chunks.push(Buffer.from(chunk as Buffer));
     return Buffer.concat(chunks).toString('utf8');
   }
-  if (!existsSync(file) || !statSync(file).isFile()) throw new InputError(`cannot read "${file}": no such file`);
+  checkReadable(file);
   return readFileSync(file, 'utf8');
 }
 
@@ -81,4 +81,13 @@ export async function readTemplateData(options: { dataFile?: string; data?: stri
     data = value as Record<string, unknown>;
   }
   return { ...data, ...parsePairs(options.data ?? []) };
+}
+
+/** Throws InputError naming what is wrong when `file` cannot be read as a file: missing, a directory, a device. */
+export function checkReadable(file: string, field?: string): void {
+  const where = field ? { field } : undefined;
+  if (!existsSync(file)) throw new InputError(`cannot read "${file}": no such file`, where);
+  const st = statSync(file);
+  if (st.isDirectory()) throw new InputError(`cannot read "${file}": it is a directory; name a file in it`, where);
+  if (!st.isFile()) throw new InputError(`cannot read "${file}": not a regular file`, where);
 }

@@ -26,25 +26,33 @@ export const TEMPLATE_NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
 /** APNs and FCM both refuse payloads above 4 KB. */
 export const PUSH_PAYLOAD_LIMIT = 4096;
 
+/** Text a message cannot do without: an empty SMS, push body or subject is a mistake, not a choice. */
+const required = z.string().refine((text) => text.trim() !== '', 'must not be empty');
+/** A Liquid template, or literal digits: the badge count. */
+const badge = z.union([
+  z.number().int().nonnegative(),
+  z.string().refine((text) => /\{\{|\{%/.test(text) || /^\s*\d+\s*$/.test(text), 'must be a whole number, or Liquid that renders to one ({{ data.count }})'),
+]);
+
 const pushPart = z.object({
   /** Liquid. Default empty (Android shows the app name). */
   title: z.string().optional(),
-  body: z.string(),
+  body: required,
   /** Custom key/value data for the app; each value is a Liquid template rendering to a string. */
   data: z.record(z.string()).optional(),
   /** Opened when the notification is tapped. */
   url: z.string().optional(),
   sound: z.string().optional(),
   /** A number, or a Liquid template that renders to a whole number. */
-  badge: z.union([z.number().int().nonnegative(), z.string()]).optional(),
+  badge: badge.optional(),
   /** Notifications with the same key replace each other on the device. */
   collapseKey: z.string().optional(),
 }).strict();
 
-const smsPart = z.object({ body: z.string() }).strict();
+const smsPart = z.object({ body: required }).strict();
 
 const emailPart = z.object({
-  subject: z.string(),
+  subject: required,
   /** Rendered with HTML escaping: `{{ x }}` is safe; `{{ x | raw }}` is not escaped. */
   html: z.string().optional(),
   /** Derived from `html` when absent. */

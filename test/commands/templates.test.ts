@@ -47,6 +47,27 @@ test('create from YAML with a Korean variant stores version 1 and shows it as JS
   assert.match(piped.stdout, /^order-shipped\t1\ttransactional\tpush,sms,email\tko\t/);
 });
 
+test('a template with an empty message or a badge that is not a number is refused on save', async (t) => {
+  const home = await initHome(t);
+  const dir = tempDir(t);
+  for (const [body, message] of [
+    ['sms:\n  body: ""\n', /field "sms\.body": must not be empty/],
+    ['push:\n  body: "   "\n', /field "push\.body": must not be empty/],
+    ['email:\n  subject: ""\n  text: "x"\n', /field "email\.subject": must not be empty/],
+    ['push:\n  body: "x"\n  badge: "lots"\n', /field "push\.badge": must be a whole number, or Liquid that renders to one/],
+  ] as const) {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, `category: transactional\n${body}`);
+    const r = await notify(home, ['templates', 'create', 'bad', '--file', file]);
+    assert.equal(r.code, 1, body);
+    assert.match(r.stderr, message);
+  }
+  assert.equal((await notify(home, ['templates', 'show', 'bad'])).code, 1, 'nothing stored');
+  const good = join(dir, 'good.yaml');
+  writeFileSync(good, 'category: transactional\npush:\n  body: "x"\n  badge: "7"\n');
+  assert.equal((await notify(home, ['templates', 'create', 'good', '--file', good])).code, 0);
+});
+
 test('preview renders the Korean variant for a ko-KR user with UCS-2 SMS', async (t) => {
   const home = await homeWithUsers(t);
   await notify(home, ['templates', 'create', 'order-shipped', '--file', fixture('order-shipped.yaml')]);

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Ctx } from '../../cli.js';
 import type { Deps } from '../../deps.js';
@@ -6,6 +6,7 @@ import { InputError, UsageError } from '../../errors.js';
 import { notice, printRecord } from '../../io.js';
 import type { RegisterResult } from '../../store/devices.js';
 import { deviceRecord } from './print.js';
+import { checkReadable } from '../shared.js';
 
 export interface AddOptions {
   user: string;
@@ -53,6 +54,6 @@ export async function run(options: AddOptions, deps: Deps): Promise<RegisterResu
 function readSubscription(value: string): string {
   if (!value.startsWith('@')) return value;
   const path = value.slice(1);
-  if (!existsSync(path)) throw new InputError(`cannot read "${path}": no such file`, { field: 'subscription' });
+  checkReadable(path, 'subscription');
   return readFileSync(path, 'utf8');
 }
