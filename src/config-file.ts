@@ -59,8 +59,12 @@ export function parseValue(text: string): unknown {
 const KEY_RE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 export function checkKey(path: string): string[] {
-  if (!KEY_RE.test(path)) throw new InputError(`"${path}" is not a config key: use dot paths such as limits.marketing.perDay`);
-  return path.split('.');
+  const parts = path.split('.');
+  // JavaScript's own property names would reach the object's prototype, not config.json.
+  if (!KEY_RE.test(path) || parts.some((p) => p === '__proto__' || p === 'constructor' || p === 'prototype')) {
+    throw new InputError(`"${path}" is not a config key: use dot paths such as limits.marketing.perDay`);
+  }
+  return parts;
 }
 
 export function getPath(obj: unknown, parts: string[]): unknown {

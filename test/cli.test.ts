@@ -69,6 +69,7 @@ test('config set validates before writing; show redacts secrets', async (t) => {
     ['channels.sms.provider', 'carrier-pigeon', /channels\.sms\.provider/],
     ['nonsense.key', '1', /Unrecognized key/],
     ['bad key!', '1', /not a config key/],
+    ['defaults.__proto__', '1', /not a config key/],
     // Values that parse but would break later commands are refused when written.
     ['defaults.country', 'ZZ', /not a country code/],
     ['defaults.timezone', 'Mars/Base', /must be an IANA timezone/],

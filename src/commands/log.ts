@@ -66,6 +66,7 @@ export async function run(options: LogOptions, deps: Deps): Promise<LogEntry[]> 
     since = deps.clock.now() - ms;
   }
   const store = await deps.store();
+  if (options.campaign) await store.notifications.require(options.campaign);
   const rows = await store.outbox.list({ userId: options.user, notificationId: options.campaign, status: options.status, since, limit: options.limit ?? 50 });
   const events = await store.outbox.events(rows.map((r) => r.id));
   const byId = new Map<number, DeliveryEvent[]>();

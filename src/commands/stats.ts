@@ -54,7 +54,11 @@ function parseWhen(text: string, now: number, flag: string): number {
   const d = parseDuration(text);
   if (d !== undefined) return now - d;
   const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new UsageError(`${flag} "${text}" is neither a duration (7d, 12h) nor a date (2026-11-01)`);
+  const day = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  // Date.parse reads 2026-02-30 as March 2: a date must be one of the calendar.
+  if (Number.isNaN(ms) || (day && new Date(ms).toISOString().slice(0, 10) !== day[0] && !/[T ]/.test(text))) {
+    throw new UsageError(`${flag} "${text}" is neither a duration (7d, 12h) nor a date (2026-11-01)`);
+  }
   return ms;
 }
 
@@ -67,6 +71,9 @@ export async function run(options: StatsOptions, deps: Deps): Promise<StatsResul
     since: options.since ? parseWhen(options.since, now, '--since') : undefined,
     until: options.until ? parseWhen(options.until, now, '--until') : undefined,
   };
+  if (filter.since !== undefined && filter.until !== undefined && filter.until <= filter.since) {
+    throw new UsageError(`--until (${options.until}) must be after --since (${options.since})`);
+  }
   const [store, config] = await Promise.all([deps.store(), deps.config()]);
   if (options.campaign) await store.notifications.require(options.campaign);
   if (options.template) await store.templates.require(options.template);

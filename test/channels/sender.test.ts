@@ -44,20 +44,25 @@ async function silentServer(t: { after(fn: () => Promise<void>): void }): Promis
 /**
  * Throws an uncaught error in every worker thread of this process, as a crashing SDK would, through the
  * inspector's worker domain (as a debugger would): the thread dies from outside, with no hook in the
- * code under test. The throw runs on the thread's next turn, not inside the inspector's own call.
- * Returns the session, to be closed once the thread is gone.
+ * code under test. The throw is armed for a moment later, and the session detaches from the thread and
+ * closes first: node crashed (SIGSEGV), now and then, when a thread died with a session attached to it.
  */
-async function crashWorkers(message: string): Promise<Session> {
+async function crashWorkers(message: string): Promise<void> {
   const session = new Session();
   session.connect();
-  const attached = new Promise<void>((resolve) => session.once('NodeWorker.attachedToWorker', () => resolve()));
-  session.on('NodeWorker.attachedToWorker', ({ params }: { params: { sessionId: string } }) => {
-    const expression = `setImmediate(() => { throw new Error(${JSON.stringify(message)}); })`;
-    session.post('NodeWorker.sendMessageToWorker', { sessionId: params.sessionId, message: JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression } }) });
+  const armed = new Promise<void>((resolve) => {
+    session.on('NodeWorker.attachedToWorker', ({ params }: { params: { sessionId: string } }) => {
+      const expression = `setTimeout(() => { throw new Error(${JSON.stringify(message)}); }, 300)`;
+      session.post('NodeWorker.sendMessageToWorker', { sessionId: params.sessionId, message: JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression } }) });
+    });
+    session.on('NodeWorker.receivedMessageFromWorker', ({ params }: { params: { sessionId: string; message: string } }) => {
+      if ((JSON.parse(params.message) as { id?: number }).id !== 1) return;
+      session.post('NodeWorker.detach', { sessionId: params.sessionId }, () => resolve());
+    });
   });
   session.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
-  await attached;
-  return session;
+  await armed;
+  session.disconnect();
 }
 
 test('sends on the thread resolve with each message\'s own provider id, and errors keep their class', async (t) => {
@@ -117,9 +122,8 @@ test('a thread that dies fails its sends in flight and later ones as retryable, 
   const sending = adapter.send(email('ada@example.com', 1), {}).then(() => undefined, (err: unknown) => err);
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(thread.inFlight, 1);
-  const session = await crashWorkers('an SDK blew up');
+  await crashWorkers('an SDK blew up');
   const lost = await sending;
-  session.disconnect();
   assert.ok(lost instanceof DeliveryError, String(lost));
   assert.deepEqual([lost.kind, lost.code], ['retryable', 'SENDER_THREAD']);
   assert.match(lost.message, /an SDK blew up/);

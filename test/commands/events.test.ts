@@ -92,4 +92,8 @@ test('stats on a terminal shows rates, latency and sparklines of sends and opens
   assert.match(piped.stdout, /^opened\t1 unique/m);
   assert.equal((await notify(home, ['stats', '--by', 'week'])).code, 2);
   assert.equal((await notify(home, ['stats', '--campaign', 'n_nope'])).code, 1);
+  const rolled = await notify(home, ['stats', '--since', '2026-02-30']);
+  assert.deepEqual([rolled.code, rolled.stderr], [2, 'error: --since "2026-02-30" is neither a duration (7d, 12h) nor a date (2026-11-01)\n'], 'a day not on the calendar');
+  const backwards = await notify(home, ['stats', '--since', '2026-11-02', '--until', '2026-11-01']);
+  assert.deepEqual([backwards.code, backwards.stderr], [2, 'error: --until (2026-11-01) must be after --since (2026-11-02)\n']);
 });

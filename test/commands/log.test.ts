@@ -37,6 +37,8 @@ test('notify log filters by user, campaign, status and age, and refuses a bad st
   const bad = await notify(home, ['log', '--status', 'lost'], { clock });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^error: --status must be one of .*\n$/);
+  const nosuch = await notify(home, ['log', '--campaign', 'n_nosuch'], { clock });
+  assert.deepEqual([nosuch.code, nosuch.stderr], [1, 'error: no notification "n_nosuch": see "notify log" or "notify campaigns list"\n']);
   const since = await notify(home, ['log', '--since', 'soon'], { clock });
   assert.equal(since.code, 2);
   assert.equal(since.stderr, 'error: --since "soon" is not a duration: use e.g. 30s, 15m, 1h, 7d\n');

@@ -70,6 +70,16 @@ test('unknown users are a one-line error naming the fix', async (t) => {
   }
 });
 
+test('users update with nothing to change is a usage error', async (t) => {
+  const home = await initHome(t);
+  assert.equal((await notify(home, ['users', 'add', 'u1'])).code, 0);
+  const before = json(await notify(home, ['users', 'show', 'u1', '--json']));
+  const r = await notify(home, ['users', 'update', 'u1']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^error: nothing to change: give at least one of --name/);
+  assert.deepEqual(json(await notify(home, ['users', 'show', 'u1', '--json'])), before, 'updatedAt untouched');
+});
+
 test('users remove refuses without --yes when not on a terminal', async (t) => {
   const home = await initHome(t);
   await notify(home, ['users', 'add', 'u1']);

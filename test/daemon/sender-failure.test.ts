@@ -23,8 +23,9 @@ import { configure, openHomeStore, seededHome, startDaemon, statusCounts, waitFo
 function crashThread(inspectorUrl: string, script: string, message: string): Promise<void> {
   const code = `
     const ws = new WebSocket(process.argv[1]);
-    const expression = ${JSON.stringify(`setImmediate(() => { throw new Error(${JSON.stringify(message)}); })`)};
+    const expression = ${JSON.stringify(`setTimeout(() => { throw new Error(${JSON.stringify(message)}); }, 300)`)};
     let id = 0;
+    let detachId;
     const call = (method, params) => ws.send(JSON.stringify({ id: ++id, method, params }));
     ws.onopen = () => call('NodeWorker.enable', { waitForDebuggerOnStart: false });
     ws.onmessage = (event) => {
@@ -32,7 +33,13 @@ function crashThread(inspectorUrl: string, script: string, message: string): Pro
       if (m.method === 'NodeWorker.attachedToWorker' && m.params.workerInfo.url.endsWith(${JSON.stringify(script)})) {
         call('NodeWorker.sendMessageToWorker', { sessionId: m.params.sessionId, message: JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression } }) });
       }
+      // Detached before the throw (armed for a moment later): a thread dying with a session attached
+      // crashed node now and then.
       if (m.method === 'NodeWorker.receivedMessageFromWorker' && JSON.parse(m.params.message).id === 1) {
+        call('NodeWorker.detach', { sessionId: m.params.sessionId });
+        detachId = id;
+      }
+      if (detachId !== undefined && m.id === detachId) {
         console.log('evaluated');
         ws.close();
       }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { UsageError } from '../../errors.js';
 import type { Ctx } from '../../cli.js';
 import type { Deps } from '../../deps.js';
 import type { User } from '../../core/types.js';
@@ -28,6 +29,7 @@ Examples:
 export async function run(options: UpdateOptions, deps: Deps): Promise<User> {
   const config = await deps.config();
   const raw = rawFields(options.id, options);
+  if (Object.keys(raw).length === 1 && !options.unsetAttr?.length) throw new UsageError('nothing to change: give at least one of --name, --email, --phone, --locale, --timezone, --attr or --unset-attr');
   if (options.unsetAttr?.length) {
     const attrs = (raw.attributes ?? {}) as Record<string, unknown>;
     for (const key of options.unsetAttr) attrs[key] = null;
