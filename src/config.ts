@@ -4,26 +4,22 @@
  */
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { checkLocale, checkTimezone } from './core/validate.js';
 import { configPath, parseValue, readRawConfig, setPath } from './config-file.js';
 
 export * from './config-file.js';
 
 /** Checks `set` and load apply beyond types, so a bad value is refused when written, not found later. */
-const timezone = z.string().refine((tz) => {
+const ok = (check: () => unknown): boolean => {
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    check();
     return true;
   } catch {
     return false;
   }
-}, 'must be an IANA timezone such as UTC or Asia/Seoul');
-const locale = z.string().refine((tag) => {
-  try {
-    return Intl.getCanonicalLocales(tag).length === 1;
-  } catch {
-    return false;
-  }
-}, 'must be a BCP 47 locale such as en or pt-BR');
+};
+const timezone = z.string().refine((tz) => ok(() => checkTimezone(tz)), 'must be an IANA timezone such as UTC or Asia/Seoul');
+const locale = z.string().refine((tag) => ok(() => checkLocale(tag)), 'must be a BCP 47 locale such as en or pt-BR');
 const regions = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
 const country = z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter ISO country code such as US or KR')
   .refine((code) => {
@@ -35,11 +31,7 @@ const country = z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter ISO country
   }, 'is not a country code: use one such as US or KR');
 const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL');
 const httpsUrl = z.string().url().refine((u) => u.startsWith('https://'), 'must be an https:// URL (https://host:port)');
-/** host:port, [v6]:port or a bare port, as the API server reads it. */
-const listen = z.string().refine((text) => {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(text.trim()) ?? /^()()(\d{1,5})$/.exec(text.trim());
-  return m !== null && Number(m[3]) <= 65535;
-}, 'must be host:port, e.g. 127.0.0.1:7878');
+const listen = z.string().refine((text) => ok(() => parseListen(text)), 'must be host:port, e.g. 127.0.0.1:7878');
 const smtpUrl = z.string().refine((u) => {
   try {
     return ['smtp:', 'smtps:'].includes(new URL(u).protocol);
@@ -241,3 +233,12 @@ export function loadConfig(home: string, env: NodeJS.ProcessEnv = {}): Config {
   return parseConfig(raw, from.length ? `${configPath(home)} with ${from.join(', ')}` : configPath(home));
 }
 
+/** Parses `host:port`, `[v6]:port`, `:port` or `port`. */
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(text.trim()) ?? /^()()(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !(port >= 0 && port <= 65535)) {
+    throw new ConfigError(`server.listen "${text}" is not host:port: set it with "notify config set server.listen 127.0.0.1:7878"`);
+  }
+  return { host: m[1] || m[2] || '127.0.0.1', port };
+}

@@ -8,6 +8,8 @@ import { CHANNELS, PRIORITY_RANK, type Channel, type Priority } from './core/typ
 import type { Clock } from './core/time.js';
 import { InputError, NotFoundError } from './errors.js';
 import type { Store } from './store/index.js';
+import type { TemplateCache } from './core/render.js';
+import type { TemplateDef } from './core/template.js';
 import { FANOUT_BATCH, type FanoutPlan, type NotificationRow } from './store/notifications.js';
 
 export interface SubmitRequest {
@@ -82,7 +84,7 @@ async function resolve(req: SubmitRequest, store: Store, config: Config): Promis
   return { templateVersion: template.version, category, channels, priority, plan };
 }
 
-let templates: import('./core/render.js').TemplateCache | undefined;
+let templates: TemplateCache | undefined;
 
 /**
  * Refuses a send whose data lacks what the template reads (`{{ data.product }}`), before anything is
@@ -90,7 +92,7 @@ let templates: import('./core/render.js').TemplateCache | undefined;
  * rendered once with the data and a stand-in user, in every locale variant; a missing `user.*` value
  * is a matter for each recipient, not for the send.
  */
-async function checkData(name: string, version: number, def: import('./core/template.js').TemplateDef, channels: Channel[], data: Record<string, unknown>): Promise<void> {
+async function checkData(name: string, version: number, def: TemplateDef, channels: Channel[], data: Record<string, unknown>): Promise<void> {
   const { TemplateCache, TemplateRenderError, renderContext } = await import('./core/render.js');
   templates ??= new TemplateCache(100);
   const compiled = templates.get(name, version, () => def);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Ctx } from '../cli.js';
 import type { Deps } from '../deps.js';
 import { CHANNELS, PROVIDERS } from '../core/types.js';
-import { parseDuration } from '../core/time.js';
+import { checkDate, parseDuration } from '../core/time.js';
 import { UsageError } from '../errors.js';
 import type { Stats, StatsFilter } from '../store/stats.js';
 import { describe } from './catalog.js';
@@ -53,11 +53,15 @@ Examples:
 function parseWhen(text: string, now: number, flag: string): number {
   const d = parseDuration(text);
   if (d !== undefined) return now - d;
+  const bad = new UsageError(`${flag} "${text}" is neither a duration (7d, 12h) nor a date (2026-11-01)`);
   const ms = Date.parse(text);
-  const day = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  if (Number.isNaN(ms)) throw bad;
   // Date.parse reads 2026-02-30 as March 2: a date must be one of the calendar.
-  if (Number.isNaN(ms) || (day && new Date(ms).toISOString().slice(0, 10) !== day[0] && !/[T ]/.test(text))) {
-    throw new UsageError(`${flag} "${text}" is neither a duration (7d, 12h) nor a date (2026-11-01)`);
+  const day = /^\d{4}-\d{2}-\d{2}/.exec(text)?.[0];
+  try {
+    if (day !== undefined) checkDate(day);
+  } catch {
+    throw bad;
   }
   return ms;
 }

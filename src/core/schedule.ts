@@ -3,6 +3,7 @@
  */
 import { Cron } from 'croner';
 import { InputError } from '../errors.js';
+import { checkDate } from './time.js';
 
 const DTF = new Map<string, Intl.DateTimeFormat>();
 
@@ -25,20 +26,6 @@ export function wallClock(ms: number, tz: string): { year: number; month: number
 function offsetAt(ms: number, tz: string): number {
   const w = wallClock(ms, tz);
   return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - Math.floor(ms / 1000) * 1000;
-}
-
-/**
- * Throws InputError unless YYYY-MM-DD names a day of the calendar: JavaScript's Date would read
- * 2026-02-30 as March 2 and 2026-13-45 as February 2027, and a send meant for later would go at once.
- */
-function checkDate(date: string): [number, number, number] {
-  const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
-  if (!d) throw new InputError(`"${date}" is not a date (use YYYY-MM-DD)`);
-  const [y, m, day] = [+d[1]!, +d[2]!, +d[3]!];
-  if (m < 1 || m > 12) throw new InputError(`"${date}" is not a date: there is no month ${d[2]} (use YYYY-MM-DD)`);
-  const days = new Date(Date.UTC(y, m, 0)).getUTCDate();
-  if (day < 1 || day > days) throw new InputError(`"${date}" is not a date: ${y}-${d[2]} has ${days} days`);
-  return [y, m, day];
 }
 
 /** The instant at which the wall clock in `tz` reads `date` (YYYY-MM-DD) `time` (HH:MM). */

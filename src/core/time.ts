@@ -1,3 +1,5 @@
+import { InputError } from '../errors.js';
+
 /** The injected clock. Everything that compares times asks it, so tests can move time by hand. */
 export interface Clock {
   now(): number;
@@ -30,4 +32,18 @@ export function parseDuration(text: string): number | undefined {
 
 export function isoTime(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+/**
+ * Throws InputError unless YYYY-MM-DD names a day of the calendar: JavaScript's Date would read
+ * 2026-02-30 as March 2 and 2026-13-45 as February 2027, and a send meant for later would go at once.
+ */
+export function checkDate(date: string): [number, number, number] {
+  const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (!d) throw new InputError(`"${date}" is not a date (use YYYY-MM-DD)`);
+  const [y, m, day] = [+d[1]!, +d[2]!, +d[3]!];
+  if (m < 1 || m > 12) throw new InputError(`"${date}" is not a date: there is no month ${d[2]} (use YYYY-MM-DD)`);
+  const days = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  if (day < 1 || day > days) throw new InputError(`"${date}" is not a date: ${y}-${d[2]} has ${days} days`);
+  return [y, m, day];
 }

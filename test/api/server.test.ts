@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { ConfigError } from '../../src/errors.js';
-import { parseListen } from '../../src/daemon/api/server.js';
+import { parseListen } from '../../src/config.js';
 import { startApiThread } from '../../src/daemon/api/thread.js';
 import { silentLogger } from '../../src/daemon/logger.js';
 import { call, startApi } from './harness.js';

@@ -10,7 +10,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { validateTemplate } from '../../src/core/template.js';
-import { startApnsEmulator, type ApnsEmulator } from '../emulators/apns.js';
+import { startApnsEmulator } from '../emulators/apns.js';
 import { initHome, notify } from '../helpers.js';
 import { configure, openHomeStore, seededHome, startDaemon, statusCounts, waitFor } from './harness.js';
 
@@ -29,8 +29,13 @@ test('the status socket is private, and `notify send` wakes a daemon that would 
   assert.match(readFileSync(daemon.logFile, 'utf8'), /channels on the log provider write deliveries to files instead of sending: apns, fcm, webpush, sms, email/);
 });
 
-/** A home whose APNs channel points at `apns`, with `users` users who each have an iPhone, and queued pushes to all of them. */
-async function pushHome(t: Parameters<typeof initHome>[0], apns: ApnsEmulator, users: number): Promise<string> {
+/**
+ * A daemon with `users` pushes in flight: each user has an iPhone, and the APNs emulator holds every
+ * answer for `delayMs`.
+ */
+async function sendsInFlight(t: Parameters<typeof initHome>[0], users: number, delayMs: number) {
+  const apns = await startApnsEmulator({ delayMs });
+  t.after(() => apns.close());
   const home = await initHome(t);
   configure(home, {
     'daemon.pollMs': 50,
@@ -44,16 +49,13 @@ async function pushHome(t: Parameters<typeof initHome>[0], apns: ApnsEmulator, u
   await store.templates.create('ping', validateTemplate({ category: 'transactional', push: { title: 'Hi', body: 'ping' } }, loadConfig(home)));
   const r = await notify(home, ['send', '--template', 'ping', '--segment', 'all']);
   assert.equal(r.code, 0, r.stderr);
-  return home;
+  const daemon = await startDaemon(t, home);
+  await waitFor(() => apns.requests === users, `${users} sends in flight`);
+  return { apns, store, daemon };
 }
 
 test('SIGINT drains like SIGTERM, and a second signal within 3 s is ignored: the sends in flight finish', async (t) => {
-  const apns = await startApnsEmulator({ delayMs: 1500 });
-  t.after(() => apns.close());
-  const home = await pushHome(t, apns, 5);
-  const store = await openHomeStore(t, home);
-  const daemon = await startDaemon(t, home);
-  await waitFor(() => apns.requests === 5, 'five sends in flight');
+  const { apns, store, daemon } = await sendsInFlight(t, 5, 1500);
   daemon.child.kill('SIGINT');
   await new Promise((r) => setTimeout(r, 200));
   daemon.child.kill('SIGTERM');
@@ -63,12 +65,7 @@ test('SIGINT drains like SIGTERM, and a second signal within 3 s is ignored: the
 });
 
 test('a signal more than 3 s after the first forces an exit; the rows it held are leased, not lost', async (t) => {
-  const apns = await startApnsEmulator({ delayMs: 120_000 });
-  t.after(() => apns.close());
-  const home = await pushHome(t, apns, 3);
-  const store = await openHomeStore(t, home);
-  const daemon = await startDaemon(t, home);
-  await waitFor(() => apns.requests === 3, 'three sends in flight');
+  const { store, daemon } = await sendsInFlight(t, 3, 120_000);
   daemon.child.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 3500));
   assert.equal(daemon.child.exitCode, null, 'still draining: the provider has not answered');

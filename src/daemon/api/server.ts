@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Config } from '../../config.js';
+import { parseListen, type Config } from '../../config.js';
 import type { Clock } from '../../core/time.js';
 import { ConfigError } from '../../errors.js';
 import type { Store } from '../../store/index.js';
@@ -54,16 +54,6 @@ export interface ApiServer {
   url: string;
   /** Stops accepting, closes connections and stops feeding metrics. Safe to call twice. */
   close(): Promise<void>;
-}
-
-/** Parses `host:port`, `[v6]:port`, `:port` or `port`. */
-export function parseListen(text: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(text.trim()) ?? /^()()(\d{1,5})$/.exec(text.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || !(port >= 0 && port <= 65535)) {
-    throw new ConfigError(`server.listen "${text}" is not host:port: set it with "notify config set server.listen 127.0.0.1:7878"`);
-  }
-  return { host: m[1] || m[2] || '127.0.0.1', port };
 }
 
 function readTls(config: Config, home: string): { cert: Buffer; key: Buffer } | undefined {
